@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target fuzz/fuzz_*.c with clang (ASan + UBSan) and
+# runs each for the given number of seconds (default 60) from its committed
+# seed corpus fuzz/corpus/<target>/. New inputs go to a scratch corpus, so the
+# committed one only changes when someone copies an interesting input in.
+# A crash leaves its input in fuzz/ and fails the run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+out=build-fuzz
+mkdir -p "$out"
+pkgs="libcurl jansson hiredis yaml-0.1 openssl libwebsockets"
+# shellcheck disable=SC2086
+pkg_flags=$(pkg-config --cflags --libs $pkgs)
+passed=0 failed=0
+shopt -s nullglob
+targets=(fuzz/fuzz_*.c)
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz: no targets yet"
+  echo "0 passed, 0 failed"
+  exit 0
+fi
+for src in "${targets[@]}"; do
+  name=$(basename "$src" .c)
+  bin="$out/$name"
+  # shellcheck disable=SC2086
+  if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+        -fno-sanitize-recover=all -Ilib "$src" lib/*.c $pkg_flags -lm -o "$bin"; then
+    echo "fuzz: $name does not build"; failed=$((failed + 1)); continue
+  fi
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-$name.XXXXXX")
+  seeds=fuzz/corpus/$name
+  [ -d "$seeds" ] || seeds=
+  echo "fuzz: $name for ${seconds}s"
+  # shellcheck disable=SC2086
+  if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix=fuzz/ "$scratch" $seeds >"$out/$name.log" 2>&1; then
+    grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$out/$name.log" | tail -n 2
+    passed=$((passed + 1))
+  else
+    tail -n 40 "$out/$name.log"
+    failed=$((failed + 1))
+  fi
+  rm -rf "$scratch"
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
