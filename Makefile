@@ -32,6 +32,13 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 LIB_A    := $(O)/libliftoff.a
 
+# Each program's objects except main.o also form an archive the test runners
+# link, so tests reach program logic. Program-level symbols carry the program's
+# prefix (ingest_, sidecar_, ...) so archives never clash.
+PROG_DIRS     := $(sort $(patsubst %/,%,$(dir $(wildcard ingest/*.c predictor/*.c controller/*.c sidecar/*.c sim/*.c))))
+PROG_ARCHIVES := $(patsubst %,$(O)/libliftoff-%.a,$(PROG_DIRS))
+PROG_TEST_OBJS := $(PROG_ARCHIVES)
+
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 SUPPORT_SRCS := $(wildcard tests/support/*.c)
@@ -67,17 +74,27 @@ $(LIB_A): $(LIB_OBJS)
 	ar rcs $@ $^
 
 .SECONDEXPANSION:
-$(BIN)/liftoff-%: $$(patsubst %.c,$(O)/%.o,$$(wildcard $$*/*.c)) $(LIB_A)
+$(BIN)/liftoff-%: $(O)/%/main.o $(O)/libliftoff-%.a $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(UNIT_BIN): $(patsubst %.c,$(O)/%.o,$(UNIT_SRCS) tests/runner.c) $(LIB_A)
+# empty.o keeps an archive valid while its program has only main.c.
+# (No % inside: in a pattern rule's prerequisites it would stand for the stem.)
+$(O)/libliftoff-%.a: $(O)/empty.o $$(addprefix $(O)/,$$(addsuffix .o,$$(basename $$(filter-out $$*/main.c,$$(wildcard $$*/*.c)))))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/empty.o:
+	@mkdir -p $(O)
+	echo 'typedef int liftoff_empty_unit;' | $(CC) -x c -c -o $@ -
+
+$(UNIT_BIN): $(patsubst %.c,$(O)/%.o,$(UNIT_SRCS) tests/runner.c) $(PROG_TEST_OBJS) $(LIB_A)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(INTEG_BIN): $(patsubst %.c,$(O)/%.o,$(INTEG_SRCS) $(SUPPORT_SRCS) tests/runner.c) $(LIB_A)
+$(INTEG_BIN): $(patsubst %.c,$(O)/%.o,$(INTEG_SRCS) $(SUPPORT_SRCS) tests/runner.c) $(PROG_TEST_OBJS) $(LIB_A)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(O)/tests/%.o: ALL_CFLAGS += -Itests -Itests/support
+$(O)/tests/%.o: ALL_CFLAGS += -I. -Itests -Itests/support
 
 # ---- tests ----
 
