@@ -17,7 +17,9 @@ struct fd_slot {
     ev_io_cb *cb;
     void *arg;
     unsigned events;     /* what the caller asked for */
-    bool registered;     /* known to epoll */
+    bool registered;     /* known to the loop (ev_io_set called) */
+    bool in_epoll;       /* in the epoll set: only while events != 0, since
+                          * epoll reports hang-ups even for an empty mask */
 };
 
 struct deferred {
@@ -106,10 +108,17 @@ static uint32_t epoll_mask(unsigned events)
 
 static int apply_mask(ev_loop *loop, int fd, struct fd_slot *s, unsigned events)
 {
-    struct epoll_event ee = { .events = epoll_mask(events), .data.fd = fd };
-    int op = s->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(loop->epfd, op, fd, &ee) < 0)
-        return -errno;
+    if (events == 0) {
+        if (s->in_epoll && epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0)
+            return -errno;
+        s->in_epoll = false;
+    } else {
+        struct epoll_event ee = { .events = epoll_mask(events), .data.fd = fd };
+        int op = s->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (epoll_ctl(loop->epfd, op, fd, &ee) < 0)
+            return -errno;
+        s->in_epoll = true;
+    }
     s->registered = true;
     s->events = events;
     return 0;
@@ -141,7 +150,8 @@ void ev_io_del(ev_loop *loop, int fd)
 {
     if (fd < 0 || (size_t)fd >= loop->nfds || !loop->fds[fd].registered)
         return;
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (loop->fds[fd].in_epoll)
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
     memset(&loop->fds[fd], 0, sizeof loop->fds[fd]);
 }
 
@@ -251,6 +261,8 @@ static void run_deferred(ev_loop *loop)
 {
     /* Callbacks may defer more work: that runs in the next iteration. */
     size_t n = loop->defer_len;
+    if (n == 0)
+        return;
     for (size_t i = 0; i < n; i++)
         loop->defer[i].cb(loop->defer[i].arg);
     memmove(loop->defer, loop->defer + n, (loop->defer_len - n) * sizeof *loop->defer);

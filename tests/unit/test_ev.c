@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 struct timer_log {
     int order[8];
@@ -162,4 +163,31 @@ TEST(ev_signal_is_delivered_on_the_loop)
     sigemptyset(&s);
     sigaddset(&s, SIGUSR1);
     sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+static void count_io(ev_loop *loop, int fd, unsigned events, void *arg)
+{
+    LO_UNUSED(loop);
+    LO_UNUSED(fd);
+    LO_UNUSED(events);
+    (*(int *)arg)++;
+}
+
+TEST(ev_idle_fd_is_not_woken_by_hangup)
+{
+    ev_loop *loop = ev_loop_new();
+    REQUIRE(loop);
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    int calls = 0;
+    CHECK_INT(ev_io_set(loop, sv[0], 0, count_io, &calls), 0);
+    close(sv[1]); /* a hang-up: epoll would report it even for an empty mask */
+    ev_run_once(loop, 0);
+    CHECK_INT(calls, 0);
+    CHECK_INT(ev_io_events(loop, sv[0], EV_READ), 0);
+    ev_run_once(loop, 0);
+    CHECK_INT(calls, 1);
+    ev_io_del(loop, sv[0]);
+    close(sv[0]);
+    ev_loop_free(loop);
 }
