@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-stages=${LIFTOFF_TEST_STAGES:-"build unit integration e2e sanitize valgrind lint fuzz"}
+stages=${LIFTOFF_TEST_STAGES:-"build clang unit integration e2e sanitize valgrind lint fuzz"}
 jobs=${LIFTOFF_JOBS:-2}
 total_pass=0 total_fail=0 total_skip=0
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-test.XXXXXX")
