@@ -5,7 +5,7 @@
 # committed one only changes when someone copies an interesting input in.
 # A crash leaves its input in fuzz/ and fails the run.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 seconds=${1:-60}
 out=build-fuzz
 mkdir -p "$out"

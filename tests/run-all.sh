@@ -5,7 +5,7 @@
 #
 # LIFTOFF_TEST_STAGES (space separated) picks stages; default: all of them.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 stages=${LIFTOFF_TEST_STAGES:-"build clang unit integration e2e sanitize valgrind lint fuzz"}
 jobs=${LIFTOFF_JOBS:-2}
