@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   build-essential pkg-config clang libclang-rt-14-dev
   libcurl4-openssl-dev libjansson-dev libhiredis-dev libyaml-dev libssl-dev
-  libwebsockets-dev
+  libwebsockets-dev libhttp-parser-dev
   redis-server nginx-light haproxy wrk
-  cppcheck clang-tidy valgrind openssl curl python3 jq iproute2
+  cppcheck clang-tidy valgrind openssl curl python3 jq iproute2 shellcheck
+  librsvg2-bin
 )
 
 missing=()
