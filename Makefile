@@ -45,9 +45,10 @@ SUPPORT_SRCS := $(wildcard tests/support/*.c)
 UNIT_BIN   := $(O)/unit-tests
 INTEG_BIN  := $(O)/integration-tests
 
+# (bench-* are not listed: make never applies a pattern rule such as bench-%
+# to a phony target.)
 .PHONY: all deps test test-unit test-integration test-e2e sanitize valgrind lint fuzz \
-        bench-ingest bench-predictor bench-sidecar bench-controller cluster-up cluster-down \
-        clean help
+        cluster-up cluster-down clean help
 .DEFAULT_GOAL := all
 
 all: $(BINARIES) $(UNIT_BIN) $(INTEG_BIN)
