@@ -1,0 +1,154 @@
+/* append_script.c — the atomic dedupe-and-XADD Lua script and its arguments. */
+#include "append_script.h"
+
+#include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+const char ingest_append_lua[] =
+    "local stream, maxlen, ttl = KEYS[1], ARGV[1], ARGV[2]\n"
+    "local out = {}\n"
+    "for i = 2, #KEYS do\n"
+    "  local a = 3 + (i - 2) * 5\n"
+    "  if not redis.call('SET', KEYS[i], '1', 'NX', 'EX', ttl) then\n"
+    "    out[#out + 1] = 1\n"
+    "    out[#out + 1] = ''\n"
+    "  else\n"
+    "    local sid = redis.pcall('XADD', stream, 'MAXLEN', '~', maxlen, '*',\n"
+    "      'id', ARGV[a], 'type', ARGV[a + 1], 'ts', ARGV[a + 2],\n"
+    "      'source', ARGV[a + 3], 'data', ARGV[a + 4])\n"
+    "    if type(sid) == 'table' and sid.err then\n"
+    "      redis.call('DEL', KEYS[i])\n"
+    "      out[#out + 1] = 2\n"
+    "      out[#out + 1] = sid.err\n"
+    "    else\n"
+    "      out[#out + 1] = 0\n"
+    "      out[#out + 1] = sid\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+bool ingest_launch_valid(const char *name, size_t len)
+{
+    if (len == 0 || len > INGEST_LAUNCH_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* Appends one argument (len bytes). */
+static void push(ingest_append_args *a, size_t *k, const char *s, size_t len)
+{
+    a->argv[*k] = s;
+    a->argvlen[*k] = len;
+    (*k)++;
+}
+
+/* Appends the concatenation of up to three strings, built in the arena. */
+static void push_cat(ingest_append_args *a, size_t *k, char **at, const char *x, size_t xl,
+                     const char *y, size_t yl, const char *z, size_t zl)
+{
+    char *p = *at;
+    memcpy(p, x, xl);
+    memcpy(p + xl, y, yl);
+    memcpy(p + xl + yl, z, zl);
+    push(a, k, p, xl + yl + zl);
+    *at = p + xl + yl + zl;
+}
+
+/* Decimal digits of v into buf (at least 20 bytes); returns the length. */
+static size_t utoa(uint64_t v, char *buf)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static void push_uint(ingest_append_args *a, size_t *k, char **at, uint64_t v)
+{
+    size_t n = utoa(v, *at);
+    push(a, k, *at, n);
+    *at += n;
+}
+
+#define STREAM_PREFIX "liftoff:events:"
+#define SEEN_PREFIX "liftoff:seen:"
+
+void ingest_append_build(ingest_append_args *a, const char *launch, uint64_t maxlen,
+                         uint64_t ttl_s, const ingest_event *const *evs, size_t n)
+{
+    size_t total = 1 + n + 2 + 5 * n, k = 0, ll = strlen(launch);
+    size_t arena = sizeof(STREAM_PREFIX) + ll + 2 * 20;
+    for (size_t i = 0; i < n; i++)
+        arena += sizeof(SEEN_PREFIX) + ll + 1 + strlen(evs[i]->id) + 20;
+    memset(a, 0, sizeof(*a));
+    a->nkeys = (int)(1 + n);
+    a->nargs = (int)(2 + 5 * n);
+    a->argv = xmalloc(total * sizeof(*a->argv));
+    a->argvlen = xmalloc(total * sizeof(*a->argvlen));
+    a->arena = xmalloc(arena);
+    char *at = a->arena;
+    push_cat(a, &k, &at, STREAM_PREFIX, sizeof(STREAM_PREFIX) - 1, launch, ll, "", 0);
+    for (size_t i = 0; i < n; i++) {
+        push_cat(a, &k, &at, SEEN_PREFIX, sizeof(SEEN_PREFIX) - 1, launch, ll, ":", 1);
+        /* the id goes right after "<prefix><launch>:" in the same argument */
+        size_t il = strlen(evs[i]->id);
+        memcpy(at, evs[i]->id, il);
+        at += il;
+        a->argvlen[k - 1] += il;
+    }
+    push_uint(a, &k, &at, maxlen);
+    push_uint(a, &k, &at, ttl_s);
+    for (size_t i = 0; i < n; i++) {
+        const ingest_event *e = evs[i];
+        const char *src = ingest_source_name(e->source);
+        push(a, &k, e->id, strlen(e->id));
+        push(a, &k, e->type, strlen(e->type));
+        push_uint(a, &k, &at, e->ts_ms < 0 ? 0 : (uint64_t)e->ts_ms);
+        push(a, &k, src, strlen(src));
+        push(a, &k, e->data, e->data_len);
+    }
+}
+
+void ingest_append_args_free(ingest_append_args *a)
+{
+    if (!a)
+        return;
+    free(a->arena);
+    free(a->argv);
+    free(a->argvlen);
+    memset(a, 0, sizeof(*a));
+}
+
+int ingest_append_parse_reply(const redisReply *r, size_t n, ingest_append_result *out)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n)
+        return -EPROTO;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *flag = r->element[2 * i], *val = r->element[2 * i + 1];
+        if (flag->type != REDIS_REPLY_INTEGER || flag->integer < 0 || flag->integer > 2)
+            return -EPROTO;
+        if (val->type != REDIS_REPLY_STRING && val->type != REDIS_REPLY_STATUS &&
+            val->type != REDIS_REPLY_ERROR)
+            return -EPROTO;
+        out[i].status = (ingest_append_status)flag->integer;
+        snprintf(out[i].stream_id, sizeof(out[i].stream_id), "%.*s",
+                 (int)LO_MIN(val->len, (size_t)INGEST_STREAM_ID_MAX - 1), val->str);
+    }
+    return 0;
+}

@@ -1,0 +1,205 @@
+/* test_ingest_store.c — the append script and the batching store against a
+ * real redis-server: appends, duplicates, one call for many jobs, XADD
+ * errors per event, Redis down, Redis slower than the deadline. */
+#include "test.h"
+#include "test_redis_helpers.h"
+#include "peers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/store.h"
+
+typedef struct outcome {
+    int calls;
+    int err;
+    size_t n;
+    ingest_append_result res[8];
+} outcome;
+
+static void outcome_cb(void *arg, int err, const ingest_append_result *res, size_t n)
+{
+    outcome *o = arg;
+    o->calls++;
+    o->err = err;
+    o->n = n;
+    if (res)
+        memcpy(o->res, res, n * sizeof(*res));
+}
+
+static ingest_event mkev(const char *id, const char *type)
+{
+    ingest_event e = { .ts_ms = 1700000000000LL, .source = INGEST_SRC_WEBHOOK,
+                       .data = (char *)"{\"k\":\"v\"}", .data_len = 9 };
+    snprintf(e.id, sizeof(e.id), "%s", id);
+    snprintf(e.type, sizeof(e.type), "%s", type);
+    return e;
+}
+
+TEST(ingest_store_appends_once_and_reports_duplicates)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds_opts ro = { .fail_fast = true };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    ingest_store_opts so = { .ttl_s = 3600, .maxlen = 1000 };
+    ingest_store *s = ingest_store_new(loop, r, &so);
+    ingest_event a[2] = { mkev("a1", "upvote"), mkev("a2", "comment") };
+    ingest_event b[1] = { mkev("b1", "upvote") };
+    ingest_event again[2] = { mkev("a2", "comment"), mkev("b2", "upvote") };
+    outcome oa = { 0 }, ob = { 0 }, oc = { 0 };
+    CHECK_INT(ingest_store_append(s, "l1", a, 2, outcome_cb, &oa), 0);
+    CHECK_INT(ingest_store_append(s, "l1", b, 1, outcome_cb, &ob), 0);
+    CHECK_INT(oa.calls, 0); /* never from inside */
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1 && ob.calls == 1));
+    CHECK_INT(oa.err, 0);
+    CHECK_INT(oa.n, 2);
+    CHECK_INT(oa.res[0].status, INGEST_APPENDED);
+    CHECK_INT(oa.res[1].status, INGEST_APPENDED);
+    CHECK_INT(ob.res[0].status, INGEST_APPENDED);
+    ingest_store_stats st;
+    ingest_store_get_stats(s, &st);
+    CHECK_INT(st.calls, 1); /* both jobs of the iteration went in one script call */
+    CHECK_INT(st.events, 3);
+    CHECK_INT(ingest_store_append(s, "l1", again, 2, outcome_cb, &oc), 0);
+    REQUIRE(WAIT_FOR(loop, oc.calls == 1));
+    CHECK_INT(oc.err, 0);
+    CHECK_INT(oc.res[0].status, INGEST_DUPLICATE);
+    CHECK_INT(oc.res[1].status, INGEST_APPENDED);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% XLEN liftoff:events:l1)\" = 4"), 0);
+    CHECK_INT(peer_sh(p, "redis-cli -p %PORT% XRANGE liftoff:events:l1 - + | tr '\\n' ' ' | "
+                         "grep -q 'id a1 type upvote ts 1700000000000 source webhook data {\"k\":\"v\"}'"), 0);
+    CHECK_INT(peer_sh(p, "t=$(redis-cli -p %PORT% TTL liftoff:seen:l1:a1); [ $t -gt 3500 ] && [ $t -le 3600 ]"), 0);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% GET liftoff:seen:l1:a1)\" = 1"), 0);
+    ingest_store_get_stats(s, &st);
+    CHECK_INT(st.appended, 4);
+    CHECK_INT(st.duplicates, 1);
+    CHECK_INT(st.inflight, 0);
+    ingest_store_free(s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+TEST(ingest_store_xadd_error_fails_only_that_launch)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds_opts ro = { .fail_fast = true };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    REQUIRE(peer_sh(p, "redis-cli -p %PORT% SET liftoff:events:broken x >/dev/null") == 0);
+    ingest_store *s = ingest_store_new(loop, r, NULL);
+    ingest_event a[1] = { mkev("x1", "upvote") }, b[1] = { mkev("x1", "upvote") };
+    outcome oa = { 0 }, ob = { 0 };
+    CHECK_INT(ingest_store_append(s, "broken", a, 1, outcome_cb, &oa), 0);
+    CHECK_INT(ingest_store_append(s, "fine", b, 1, outcome_cb, &ob), 0);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1 && ob.calls == 1));
+    CHECK_INT(oa.err, 0);
+    CHECK_INT(oa.res[0].status, INGEST_APPEND_FAILED);
+    CHECK(strstr(oa.res[0].stream_id, "WRONGTYPE") != NULL);
+    CHECK_INT(ob.res[0].status, INGEST_APPENDED);
+    /* the failed event left no dedupe key: a retry after the fix is appended */
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% EXISTS liftoff:seen:broken:x1)\" = 0"), 0);
+    ingest_store_free(s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+TEST(ingest_store_fails_fast_when_redis_is_down_and_recovers)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    states stc = { 0 };
+    rds_opts ro = { .fail_fast = true, .backoff_min_ms = 20, .backoff_max_ms = 100,
+                    .on_state = states_cb, .state_arg = &stc };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    ingest_store *s = ingest_store_new(loop, r, NULL);
+    peer_kill9(p);
+    REQUIRE(WAIT_FOR(loop, !rds_is_up(r)));
+    ingest_event a[1] = { mkev("d1", "upvote") };
+    outcome oa = { 0 };
+    CHECK_INT(ingest_store_append(s, "l", a, 1, outcome_cb, &oa), 0);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1));
+    CHECK_INT(oa.err, -ENOTCONN);
+    REQUIRE(peer_restart(p) == 0);
+    REQUIRE(WAIT_FOR(loop, rds_is_up(r)));
+    memset(&oa, 0, sizeof(oa));
+    CHECK_INT(ingest_store_append(s, "l", a, 1, outcome_cb, &oa), 0);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1));
+    CHECK_INT(oa.err, 0);
+    CHECK_INT(oa.res[0].status, INGEST_APPENDED);
+    ingest_store_free(s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+TEST(ingest_store_deadline_and_inflight_cap)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds_opts ro = { .fail_fast = true, .command_timeout_ms = 200 };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    ingest_store_opts so = { .inflight_max = 3 };
+    ingest_store *s = ingest_store_new(loop, r, &so);
+    ingest_event a[2] = { mkev("t1", "upvote"), mkev("t2", "upvote") };
+    ingest_event b[2] = { mkev("t3", "upvote"), mkev("t4", "upvote") };
+    outcome oa = { 0 }, ob = { 0 };
+    peer_pause(p);
+    CHECK_INT(ingest_store_append(s, "l", a, 2, outcome_cb, &oa), 0);
+    CHECK_INT(ingest_store_append(s, "l", b, 2, outcome_cb, &ob), -EBUSY);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1));
+    CHECK_INT(oa.err, -ETIMEDOUT);
+    CHECK_INT(ob.calls, 0);
+    peer_resume(p);
+    /* Redis may still run the late call (before or after the retry, on
+     * another connection): either way each event is in the stream once. */
+    REQUIRE(WAIT_FOR(loop, rds_is_up(r)));
+    memset(&oa, 0, sizeof(oa));
+    CHECK_INT(ingest_store_append(s, "l", a, 2, outcome_cb, &oa), 0);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1));
+    CHECK_INT(oa.err, 0);
+    CHECK(oa.res[0].status == INGEST_DUPLICATE || oa.res[0].status == INGEST_APPENDED);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% XLEN liftoff:events:l)\" = 2"), 0);
+    test_run_for(loop, 100);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% XLEN liftoff:events:l)\" = 2"), 0);
+    ingest_store_stats st;
+    ingest_store_get_stats(s, &st);
+    CHECK_INT(st.rejected, 1);
+    CHECK_INT(st.call_errors, 1);
+    ingest_store_free(s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+TEST(ingest_store_free_fails_queued_jobs)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds *r = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    ingest_store *s = ingest_store_new(loop, r, NULL);
+    ingest_event a[1] = { mkev("f1", "upvote") };
+    outcome oa = { 0 };
+    CHECK_INT(ingest_store_append(s, "l", a, 1, outcome_cb, &oa), 0);
+    ingest_store_free(s); /* the deferred flush must not touch the freed store */
+    CHECK_INT(oa.calls, 1);
+    CHECK_INT(oa.err, -ECANCELED);
+    test_run_for(loop, 50);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}

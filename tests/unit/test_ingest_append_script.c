@@ -1,0 +1,82 @@
+/* test_ingest_append_script.c — keys and arguments of the append script and
+ * decoding of its reply (fed through hiredis' own reply parser). */
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ingest/append_script.h"
+
+static redisReply *parse_resp(const char *resp)
+{
+    void *r = NULL;
+    redisReader *rd = redisReaderCreate();
+    redisReaderFeed(rd, resp, strlen(resp));
+    if (redisReaderGetReply(rd, &r) != REDIS_OK)
+        r = NULL;
+    redisReaderFree(rd);
+    return r;
+}
+
+TEST(ingest_append_build_lays_out_keys_and_args)
+{
+    ingest_event a = { .id = "e1", .type = "upvote", .ts_ms = 1700000000000LL,
+                       .source = INGEST_SRC_WEBHOOK, .data = (char *)"{\"x\":1}", .data_len = 7 };
+    ingest_event b = { .id = "s-ab", .type = "hover", .ts_ms = 5, .source = INGEST_SRC_SITE,
+                       .data = (char *)"{}", .data_len = 2 };
+    const ingest_event *evs[] = { &a, &b };
+    ingest_append_args args;
+    ingest_append_build(&args, "launch-1", 1000, 86400, evs, 2);
+    CHECK_INT(args.nkeys, 3);
+    CHECK_INT(args.nargs, 12);
+    const char *want[] = { "liftoff:events:launch-1", "liftoff:seen:launch-1:e1",
+                           "liftoff:seen:launch-1:s-ab", "1000", "86400",
+                           "e1", "upvote", "1700000000000", "webhook", "{\"x\":1}",
+                           "s-ab", "hover", "5", "site", "{}" };
+    for (int i = 0; i < args.nkeys + args.nargs; i++) {
+        CHECK_INT(args.argvlen[i], strlen(want[i]));
+        CHECK(memcmp(args.argv[i], want[i], args.argvlen[i]) == 0);
+    }
+    ingest_append_args_free(&args);
+}
+
+TEST(ingest_append_reply_decoding)
+{
+    ingest_append_result res[3];
+    redisReply *r = parse_resp("*6\r\n:0\r\n$15\r\n1700000000000-0\r\n:1\r\n$0\r\n\r\n"
+                               ":2\r\n$9\r\nWRONGTYPE\r\n");
+    REQUIRE(r);
+    CHECK_INT(ingest_append_parse_reply(r, 3, res), 0);
+    CHECK_INT(res[0].status, INGEST_APPENDED);
+    CHECK_STR(res[0].stream_id, "1700000000000-0");
+    CHECK_INT(res[1].status, INGEST_DUPLICATE);
+    CHECK_STR(res[1].stream_id, "");
+    CHECK_INT(res[2].status, INGEST_APPEND_FAILED);
+    CHECK_STR(res[2].stream_id, "WRONGTYPE");
+    /* the wrong count, an error reply, a bad flag */
+    CHECK_INT(ingest_append_parse_reply(r, 2, res), -EPROTO);
+    freeReplyObject(r);
+    r = parse_resp("-ERR boom\r\n");
+    CHECK_INT(ingest_append_parse_reply(r, 1, res), -EPROTO);
+    freeReplyObject(r);
+    r = parse_resp("*2\r\n:7\r\n$1\r\nx\r\n");
+    CHECK_INT(ingest_append_parse_reply(r, 1, res), -EPROTO);
+    freeReplyObject(r);
+    CHECK_INT(ingest_append_parse_reply(NULL, 1, res), -EPROTO);
+}
+
+TEST(ingest_append_launch_names)
+{
+    CHECK(ingest_launch_valid("default", 7));
+    CHECK(ingest_launch_valid("ph-2024.05_v2", 13));
+    CHECK(!ingest_launch_valid("", 0));
+    CHECK(!ingest_launch_valid("a b", 3));
+    CHECK(!ingest_launch_valid("a:b", 3));
+    CHECK(!ingest_launch_valid("a/b", 3));
+    char lng[INGEST_LAUNCH_MAX + 1];
+    memset(lng, 'x', sizeof(lng));
+    CHECK(!ingest_launch_valid(lng, sizeof(lng)));
+    CHECK(ingest_launch_valid(lng, sizeof(lng) - 1));
+}
