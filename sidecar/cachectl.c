@@ -1,0 +1,90 @@
+/* cachectl.c — Cache-Control from the factor and the route rule. */
+#include "cachectl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static uint32_t clamp_u(double v, uint32_t lo, uint32_t hi)
+{
+    if (!(v >= lo)) /* NaN too */
+        return lo;
+    if (v > hi)
+        return hi;
+    return (uint32_t)v;
+}
+
+uint32_t sidecar_cc_max_age(const sidecar_rule *r, double factor, double jitter_u)
+{
+    if (!(factor > 0) || isinf(factor))
+        factor = 1.0;
+    uint32_t lo = r->min_max_age, hi = r->max_age;
+    double base = r->longer ? (double)lo * factor : (double)hi / factor;
+    double v = (double)clamp_u(base, lo, hi);
+    if (jitter_u < -1)
+        jitter_u = -1;
+    if (jitter_u > 1)
+        jitter_u = 1;
+    v = round(v * (1.0 + jitter_u * (double)r->jitter_pct / 100.0));
+    return clamp_u(v, lo, hi);
+}
+
+bool sidecar_cc_has(http_str cc, const char *directive)
+{
+    size_t dl = strlen(directive);
+    const char *p = cc.p, *end = cc.p + cc.len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        const char *s = p;
+        while (p < end && *p != ',' && *p != '=' && *p != ' ' && *p != '\t')
+            p++;
+        if ((size_t)(p - s) == dl && strncasecmp(s, directive, dl) == 0)
+            return true;
+        /* skip the rest of this directive (a quoted value may hold commas) */
+        bool q = false;
+        while (p < end && (q || *p != ',')) {
+            if (*p == '"')
+                q = !q;
+            else if (*p == '\\' && q && p + 1 < end)
+                p++;
+            p++;
+        }
+    }
+    return false;
+}
+
+static bool cacheable_status(int s)
+{
+    switch (s) {
+    case 200: case 203: case 204: case 206: case 300: case 301: case 308:
+    case 404: case 405: case 410: case 414: case 501:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int sidecar_cc_decide(const sidecar_cc_in *in, char *out, size_t outlen)
+{
+    const sidecar_rule *r = in->rule;
+    if (!r || r->mode == SIDECAR_MODE_PASSTHROUGH || !cacheable_status(in->status))
+        return 0;
+    if (in->app_cc && r->mode == SIDECAR_MODE_DEFAULT)
+        return 0;
+    if (!r->force_public) {
+        if (in->set_cookie || in->req_credentials)
+            return 0;
+        if (in->app_cc && (sidecar_cc_has(*in->app_cc, "private") ||
+                           sidecar_cc_has(*in->app_cc, "no-store")))
+            return 0;
+    }
+    uint32_t age = sidecar_cc_max_age(r, in->factor, in->jitter_u);
+    int n = snprintf(out, outlen, "public, max-age=%u", age);
+    if (n > 0 && (size_t)n < outlen && r->swr)
+        n += snprintf(out + n, outlen - (size_t)n, ", stale-while-revalidate=%u", r->swr);
+    if (n > 0 && (size_t)n < outlen && r->sie)
+        n += snprintf(out + n, outlen - (size_t)n, ", stale-if-error=%u", r->sie);
+    return n > 0 && (size_t)n < outlen ? 1 : 0;
+}

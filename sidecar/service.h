@@ -1,0 +1,67 @@
+/*
+ * service.h — liftoff-sidecar as one object: the proxy listener, the
+ * upstream client pool, the admin listener, the rules, the limiter and the
+ * metrics, wired on one loop. main.c builds the settings from options and
+ * runs the loop.
+ *
+ * Drain (SIGTERM): sidecar_service_drain() makes /readyz fail at once,
+ * keeps serving for drain_delay_ms (so endpoint removal propagates), then
+ * closes the listener, lets requests in flight finish and calls done(arg).
+ * The grace deadline is the caller's (lifecycle.h).
+ *
+ * Ownership: the service copies the settings' strings it keeps and owns
+ * the rules given to it (sidecar_service_new takes them over).
+ */
+#ifndef LIFTOFF_SIDECAR_SERVICE_H
+#define LIFTOFF_SIDECAR_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev.h"
+#include "rules.h"
+
+typedef struct sidecar_settings {
+    const char *listen_host;          /* NULL / "": all addresses */
+    int listen_port;                  /* 0: ephemeral */
+    const char *upstream_host;        /* numeric or "localhost" */
+    int upstream_port;
+    const char *admin_host;           /* NULL: 127.0.0.1 */
+    int admin_port;                   /* 0: ephemeral; < 0: no admin listener */
+    uint32_t connect_timeout_ms;      /* upstream TCP connect */
+    uint32_t response_timeout_ms;     /* request sent -> upstream head (then 504) */
+    uint32_t read_timeout_ms;         /* between upstream body reads */
+    uint32_t header_timeout_ms;       /* client request head */
+    uint32_t body_timeout_ms;         /* between client body reads */
+    uint32_t idle_timeout_ms;         /* client keep-alive idle */
+    uint32_t upstream_idle_ms;        /* pooled upstream connection idle */
+    unsigned upstream_idle_max;       /* pooled idle upstream connections */
+    uint32_t max_conns;               /* client connections */
+    uint32_t head_max;                /* request head bytes (431 above) */
+    uint64_t body_max;                /* request body bytes (413 above) */
+    uint64_t drain_delay_ms;          /* keep serving after SIGTERM */
+    const char *probe_path;           /* readiness probe target on the upstream */
+    uint32_t probe_interval_ms;
+} sidecar_settings;
+
+typedef struct sidecar_service sidecar_service;
+
+/* Defaults for every field (listen 0.0.0.0:8080, upstream 127.0.0.1:8081). */
+void sidecar_settings_defaults(sidecar_settings *s);
+
+/* Starts listening. Takes over *rules (leaves the defaults in it). 0 or
+ * -errno with a reason in err. */
+int sidecar_service_new(ev_loop *loop, const sidecar_settings *s, sidecar_rules *rules,
+                        sidecar_service **out, char *err, size_t errlen);
+/* The bound proxy / admin ports. */
+int sidecar_service_port(const sidecar_service *svc);
+int sidecar_service_admin_port(const sidecar_service *svc);
+/* Sets the load factor (as if it came from the predictor). */
+void sidecar_service_set_factor(sidecar_service *svc, double factor);
+/* Starts the drain described above; done runs once, from the loop. */
+void sidecar_service_drain(sidecar_service *svc, void (*done)(void *arg), void *arg);
+/* Frees everything. NULL-safe. */
+void sidecar_service_free(sidecar_service *svc);
+
+#endif
