@@ -38,6 +38,13 @@ undescribed=$(jq -r '
   | $p | map(tostring) | join(".")' <<<"$crd_json")
 check_eq "every schema field has a description" "" "$undescribed"
 
+# The API server publishes a new CRD's OpenAPI schema a moment after it is
+# Established, and kubectl's discovery cache may not know the resource yet.
+explain_ready() {
+  kubectl api-resources --api-group=liftoff.dev >/dev/null 2>&1 || true
+  kubectl explain launchpolicy.spec.prediction 2>&1 | grep -qF "How far ahead the forecast looks"
+}
+wait_for 60 explain_ready || true
 explain=$(kubectl explain launchpolicy.spec.prediction 2>&1 || true)
 check_contains "explain spec.prediction describes the object" \
   "How engagement becomes a forecast of the request rate" "$explain"
