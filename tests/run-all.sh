@@ -15,19 +15,24 @@ summary=()
 
 run_stage() {
   local name=$1; shift
-  local log="$log_dir/$name.log" start end rc line p f s
+  local log="$log_dir/$name.log" start end rc line p f s lines
   start=$(date +%s)
   echo "=== $name: $*"
   "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   end=$(date +%s)
-  line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-  p=0 f=0 s=0
-  if [ -n "$line" ]; then
-    p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
-    f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-    grep -q skipped <<<"$line" && s=$(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")
-  elif [ "$rc" -eq 0 ]; then
+  # A stage may run several runners (sanitize runs unit and integration):
+  # add up every closing line it printed.
+  p=0 f=0 s=0 lines=0
+  while IFS= read -r line; do
+    lines=$((lines + 1))
+    p=$((p + $(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")))
+    f=$((f + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+    if grep -q skipped <<<"$line"; then
+      s=$((s + $(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")))
+    fi
+  done < <(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log")
+  if [ "$lines" -eq 0 ] && [ "$rc" -eq 0 ]; then
     p=1
   fi
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
