@@ -1,0 +1,121 @@
+/* admin.c — the controller's admin server and metrics:
+ *
+ *   GET /healthz  200 while the process runs
+ *   GET /readyz   200 once the policies are listed and Redis is up
+ *   GET /metrics  liftoff_controller_* and process_*
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "common.h"
+#include "http_server.h"
+
+#include "controller_int.h"
+
+#define CTL_METRICS_BODY_MAX (8u << 20)   /* largest /metrics answer */
+
+struct ctl_admin {
+    http_server *http;
+    ctl *c;
+};
+
+static bool path_is(const http_request *h, const char *path)
+{
+    size_t n = strlen(path), len = h->path.len;
+    const char *q = memchr(h->path.p, '?', len);
+    if (q)
+        len = (size_t)(q - h->path.p);
+    return len == n && memcmp(h->path.p, path, n) == 0;
+}
+
+static void on_request(http_req *r, void *arg)
+{
+    ctl_admin *a = arg;
+    const http_request *h = http_req_head(r);
+    if (h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD) {
+        http_res_header(r, "Allow", "GET, HEAD");
+        http_respond(r, 405, "text/plain", "method not allowed\n", 19);
+    } else if (path_is(h, "/healthz")) {
+        http_respond(r, 200, "text/plain", "ok\n", 3);
+    } else if (path_is(h, "/readyz")) {
+        if (!k8s_informer_synced(a->c->inf))
+            http_respond(r, 503, "text/plain", "not ready: policies not listed\n", 31);
+        else if (!rds_is_up(a->c->cmd))
+            http_respond(r, 503, "text/plain", "not ready: redis down\n", 22);
+        else
+            http_respond(r, 200, "text/plain", "ready\n", 6);
+    } else if (path_is(h, "/metrics")) {
+        buf_t b;
+        buf_init(&b, CTL_METRICS_BODY_MAX);
+        if (metrics_write(a->c->reg, &b) < 0)
+            http_respond(r, 500, "text/plain", "metrics too large\n", 18);
+        else
+            http_respond(r, 200, METRICS_CONTENT_TYPE, buf_data(&b), buf_len(&b));
+        buf_free(&b);
+    } else {
+        http_respond(r, 404, "text/plain", "not found\n", 10);
+    }
+}
+
+static void register_metrics(ctl *c)
+{
+    static const double lat[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1 };
+    metrics_registry *reg = metrics_registry_new();
+    const char *const *pl = metrics_labels("namespace", "name");
+    c->reg = reg;
+    c->reconciles = metrics_counter_new(reg, "liftoff_controller_reconciles_total",
+                                        "Reconciles started");
+    c->errors = metrics_counter_new(reg, "liftoff_controller_errors_total",
+                                    "Failed API or Redis requests");
+    c->scales = metrics_counter_new(reg, "liftoff_controller_scales_total",
+                                    "Scale changes accepted by the API server");
+    c->forecasts = metrics_counter_new(reg, "liftoff_controller_forecasts_total",
+                                       "Forecast messages received");
+    c->redis_writes = metrics_counter_new(reg, "liftoff_controller_policy_writes_total",
+                                          "Policy documents written to Redis");
+    c->policies = metrics_gauge_new(reg, "liftoff_controller_policies", "Policies followed");
+    c->redis_up = metrics_gauge_new(reg, "liftoff_controller_redis_up", "1 while Redis is up");
+    c->ready = metrics_gauge_new(reg, "liftoff_controller_synced",
+                                 "1 once the policies are listed");
+    c->decision_latency = metrics_histogram_new(reg, "liftoff_controller_decision_seconds",
+                                                "Time to decide one policy", lat,
+                                                LO_ARRAY_SIZE(lat));
+    c->desired = metrics_gauge_family(reg, "liftoff_controller_desired_replicas",
+                                      "Replicas the decision asks for", pl);
+    c->applied = metrics_gauge_family(reg, "liftoff_controller_applied_replicas",
+                                      "Replicas applied to the target (Active mode)", pl);
+    metrics_family_set_limit(c->desired, CTL_POLICIES_MAX);
+    metrics_family_set_limit(c->applied, CTL_POLICIES_MAX);
+    metrics_process_register(reg);
+}
+
+int ctl_admin_start(ctl *c, char *err, size_t errlen)
+{
+    register_metrics(c);
+    ctl_admin *a = xcalloc(1, sizeof *a);
+    a->c = c;
+    http_server_opts o = {
+        .host = c->set.listen_host && *c->set.listen_host ? c->set.listen_host : NULL,
+        .port = c->set.listen_port,
+        .max_conns = 64,
+        .on_request = on_request,
+        .arg = a,
+    };
+    int rc = http_server_start(c->loop, &o, &a->http, err, errlen);
+    if (rc < 0) {
+        free(a);
+        return rc;
+    }
+    c->admin = a;
+    return 0;
+}
+
+void ctl_admin_free(ctl_admin *a)
+{
+    if (!a)
+        return;
+    http_server_free(a->http);
+    free(a);
+}

@@ -1,0 +1,140 @@
+/* decision.c — forecast parsing and the fail-safe clamp (see decision.h). */
+#include "decision.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast_policy.h"
+
+static double num_or(const json_t *v, double def)
+{
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+int ctl_forecast_parse_json(const char *msg, size_t len, char *ns, char *name, ctl_forecast *f)
+{
+    int rc = -EINVAL;
+    json_t *o = json_loadb(msg, len, 0, NULL);
+    memset(f, 0, sizeof *f);
+    if (!json_is_object(o))
+        goto out;
+    const char *n = json_string_value(json_object_get(o, "namespace"));
+    const char *m = json_string_value(json_object_get(o, "name"));
+    const json_t *d = json_object_get(o, "desired_replicas");
+    const json_t *u = json_object_get(o, "updated_at");
+    if (!n || !m || strlen(n) >= CTL_NAME_MAX || strlen(m) >= CTL_NAME_MAX ||
+        !json_is_number(d) || !json_is_number(u))
+        goto out;
+    double dv = json_number_value(d), uv = json_number_value(u);
+    if (!(dv >= 0 && dv <= FC_MAX_REPLICAS) || !(uv >= 0))
+        goto out;
+    snprintf(ns, CTL_NAME_MAX, "%s", n);
+    snprintf(name, CTL_NAME_MAX, "%s", m);
+    f->have = true;
+    f->desired_replicas = (uint32_t)dv;
+    f->updated_at_ms = (uint64_t)uv;
+    f->eps = num_or(json_object_get(o, "eps"), 0);
+    f->predicted_rps = num_or(json_object_get(o, "predicted_rps"), 0);
+    f->factor = num_or(json_object_get(o, "factor"), 1);
+    const char *why = json_string_value(json_object_get(o, "reason"));
+    snprintf(f->reason, sizeof f->reason, "%s", why ? why : "");
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
+static bool parse_num(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+int ctl_forecast_from_fields(const char *const *fields, const char *const *values, size_t n,
+                             ctl_forecast *f)
+{
+    memset(f, 0, sizeof *f);
+    f->factor = 1;
+    if (n == 0)
+        return 0;
+    bool have_d = false, have_u = false;
+    double v;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = fields[i], *s = values[i];
+        if (strcmp(k, "desired_replicas") == 0 && parse_num(s, &v) && v >= 0 &&
+            v <= FC_MAX_REPLICAS) {
+            f->desired_replicas = (uint32_t)v;
+            have_d = true;
+        } else if (strcmp(k, "updated_at") == 0 && parse_num(s, &v) && v >= 0) {
+            f->updated_at_ms = (uint64_t)v;
+            have_u = true;
+        } else if (strcmp(k, "eps") == 0 && parse_num(s, &v)) {
+            f->eps = v;
+        } else if (strcmp(k, "predicted_rps") == 0 && parse_num(s, &v)) {
+            f->predicted_rps = v;
+        } else if (strcmp(k, "factor") == 0 && parse_num(s, &v)) {
+            f->factor = v;
+        } else if (strcmp(k, "reason") == 0) {
+            snprintf(f->reason, sizeof f->reason, "%s", s);
+        }
+    }
+    if (!have_d || !have_u) {
+        memset(f, 0, sizeof *f);
+        return -EINVAL;
+    }
+    f->have = true;
+    return 0;
+}
+
+static uint32_t clamp(const ctl_policy *p, uint32_t v)
+{
+    return v < p->min_replicas ? p->min_replicas : v > p->max_replicas ? p->max_replicas : v;
+}
+
+void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, uint64_t now_ms,
+                uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms, ctl_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!f->have)
+        out->signal = CTL_SIGNAL_MISSING;
+    else if (now_ms > f->updated_at_ms && now_ms - f->updated_at_ms > stale_ms)
+        out->signal = CTL_SIGNAL_STALE;
+    else
+        out->signal = CTL_SIGNAL_OK;
+
+    if (out->signal == CTL_SIGNAL_OK) {
+        *lost_since_ms = 0;
+        out->replicas = clamp(p, f->desired_replicas);
+        out->why = f->reason[0] ? f->reason : "forecast";
+        return;
+    }
+    if (*lost_since_ms == 0 || *lost_since_ms > now_ms)
+        *lost_since_ms = now_ms;
+    out->holding = now_ms - *lost_since_ms < hold_ms;
+    /* Both phases keep what runs (never a scale-down on a lost signal);
+     * after the hold, a target below minReplicas is raised to it. */
+    out->replicas = clamp(p, current);
+    out->why = out->holding ? "hold" : "fallback";
+}
+
+const char *ctl_signal_name(ctl_signal s)
+{
+    switch (s) {
+    case CTL_SIGNAL_MISSING:
+        return "missing";
+    case CTL_SIGNAL_STALE:
+        return "stale";
+    case CTL_SIGNAL_OK:
+    default:
+        return "ok";
+    }
+}

@@ -1,0 +1,208 @@
+/* service.c — builds the controller (see controller.h): the Kubernetes
+ * client and the LaunchPolicy informer, the policy table, the resync
+ * timer; Redis and the admin server are started from here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "log.h"
+
+#include "controller_int.h"
+
+const k8s_res ctl_res_policies = K8S_RES("liftoff.dev", "v1alpha1", "launchpolicies");
+const k8s_res ctl_res_deployments = K8S_RES("apps", "v1", "deployments");
+const k8s_res ctl_res_events = K8S_RES("", "v1", "events");
+
+void ctl_settings_defaults(ctl_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->redis_url = "redis://127.0.0.1:6379";
+    s->listen_port = 9103;
+    s->resync_ms = 10000;
+    s->stale_ms = 10000;
+    s->hold_ms = 60000;
+}
+
+ctl_pol *ctl_pol_find(ctl *c, const char *ns, const char *name)
+{
+    for (size_t i = 0; i < c->npols; i++) {
+        ctl_pol *p = c->pols[i];
+        if (!p->removed && strcmp(p->spec.ns, ns) == 0 && strcmp(p->spec.name, name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+void ctl_pol_free(ctl_pol *p)
+{
+    ctl *c = p->c;
+    for (size_t i = 0; i < c->npols; i++) {
+        if (c->pols[i] == p) {
+            c->pols[i] = c->pols[--c->npols];
+            break;
+        }
+    }
+    free(p);
+}
+
+static void count_policies(ctl *c)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < c->npols; i++)
+        live += !c->pols[i]->removed;
+    metrics_gauge_set(c->policies, (double)live);
+}
+
+static void pol_remove(ctl *c, const char *ns, const char *name)
+{
+    ctl_pol *p = ctl_pol_find(c, ns, name);
+    if (p)
+        ctl_pol_release(p);
+    count_policies(c);
+}
+
+/* A new or changed spec: store it, write Redis, reconcile. */
+static void apply_object(ctl *c, const json_t *obj)
+{
+    char err[256];
+    ctl_policy spec;
+    if (ctl_policy_parse(obj, &spec, err, sizeof err) < 0) {
+        log_warn("controller", "policy ignored", LF_STR("namespace", k8s_meta_str(obj, "namespace")),
+                 LF_STR("policy", k8s_meta_str(obj, "name")), LF_STR("reason", err));
+        const char *ns = k8s_meta_str(obj, "namespace"), *name = k8s_meta_str(obj, "name");
+        if (ns && name)
+            pol_remove(c, ns, name);
+        return;
+    }
+    ctl_pol *p = ctl_pol_find(c, spec.ns, spec.name);
+    if (!p) {
+        if (c->npols >= CTL_POLICIES_MAX) {   /* removed ones in flight count too */
+            log_warn("controller", "too many policies", LF_STR("policy", spec.name));
+            return;
+        }
+        p = xcalloc(1, sizeof *p);
+        p->c = c;
+        c->pols = xrealloc(c->pols, (c->npols + 1) * sizeof *c->pols);
+        c->pols[c->npols++] = p;
+        count_policies(c);
+    }
+    p->spec = spec;
+    ctl_redis_put_policy(c, obj);
+    ctl_reconcile(p);
+}
+
+static void on_add(k8s_informer *inf, const json_t *obj, void *arg)
+{
+    (void)inf;
+    apply_object(arg, obj);
+}
+
+static int64_t generation(const json_t *obj)
+{
+    return (int64_t)json_integer_value(json_object_get(json_object_get(obj, "metadata"),
+                                                       "generation"));
+}
+
+static void on_update(k8s_informer *inf, const json_t *old_obj, const json_t *new_obj, void *arg)
+{
+    (void)inf;
+    /* Status writes (ours) do not change the generation. */
+    if (generation(old_obj) != generation(new_obj))
+        apply_object(arg, new_obj);
+}
+
+static void on_delete(k8s_informer *inf, const json_t *obj, void *arg)
+{
+    (void)inf;
+    ctl *c = arg;
+    const char *ns = k8s_meta_str(obj, "namespace"), *name = k8s_meta_str(obj, "name");
+    if (!ns || !name)
+        return;
+    log_info("controller", "policy deleted; the Deployment is left as it is",
+             LF_STR("namespace", ns), LF_STR("policy", name));
+    ctl_redis_del_policy(c, ns, name);
+    pol_remove(c, ns, name);
+}
+
+static void on_synced(k8s_informer *inf, void *arg)
+{
+    ctl *c = arg;
+    metrics_gauge_set(c->ready, 1);
+    log_info("controller", "policies listed", LF_UINT("count", k8s_informer_count(inf)));
+}
+
+static void on_resync(ev_loop *loop, ev_timer *t, void *arg)
+{
+    ctl *c = arg;
+    ctl_redis_resync(c);
+    ev_timer_start(loop, t, lo_jitter_ms(c->set.resync_ms, 0.1));
+}
+
+int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t errlen)
+{
+    int rc;
+    char *kerr = NULL;
+    k8s_config cfg;
+    ctl *c = xcalloc(1, sizeof *c);
+    c->loop = loop;
+    c->set = *s;
+    c->set.ns = s->ns && *s->ns ? xstrdup(s->ns) : NULL;
+    c->set.redis_url = xstrdup(s->redis_url);
+    c->set.listen_host = s->listen_host ? xstrdup(s->listen_host) : NULL;
+    c->set.kubeconfig = c->set.context = NULL;
+    ev_timer_init(&c->resync, on_resync, c);
+
+    rc = k8s_config_load(s->kubeconfig && *s->kubeconfig ? s->kubeconfig : NULL,
+                         s->context && *s->context ? s->context : NULL, &cfg, &kerr);
+    if (rc < 0) {
+        snprintf(err, errlen, "kubernetes configuration: %s", kerr ? kerr : log_strerror(rc));
+        free(kerr);
+        goto fail;
+    }
+    c->k8s = k8s_client_new(loop, NULL, &cfg);
+    k8s_config_free(&cfg);
+    if (!c->k8s) {
+        snprintf(err, errlen, "cannot start the kubernetes client");
+        rc = -EIO;
+        goto fail;
+    }
+    if ((rc = ctl_admin_start(c, err, errlen)) < 0)
+        goto fail;
+    if ((rc = ctl_redis_start(c, err, errlen)) < 0)
+        goto fail;
+    k8s_informer_cbs cbs = { on_add, on_update, on_delete, on_synced };
+    c->inf = k8s_informer_new(c->k8s, &ctl_res_policies, c->set.ns, NULL, &cbs, c);
+    if (!c->inf) {
+        snprintf(err, errlen, "cannot watch launchpolicies");
+        rc = -EINVAL;
+        goto fail;
+    }
+    ev_timer_start(loop, &c->resync, c->set.resync_ms);
+    *out = c;
+    return 0;
+fail:
+    ctl_free(c);
+    return rc;
+}
+
+void ctl_free(ctl *c)
+{
+    if (!c)
+        return;
+    c->closing = true;
+    ev_timer_stop(c->loop, &c->resync);
+    rds_free(c->sub);          /* fails pending commands: nothing starts from them */
+    rds_free(c->cmd);
+    k8s_informer_free(c->inf);
+    k8s_client_free(c->k8s);   /* cancels reconciles in flight */
+    for (size_t i = 0; i < c->npols; i++)
+        free(c->pols[i]);
+    free(c->pols);
+    ctl_admin_free(c->admin);
+    metrics_registry_free(c->reg);
+    free((char *)c->set.ns);
+    free((char *)c->set.redis_url);
+    free((char *)c->set.listen_host);
+    free(c);
+}
