@@ -39,6 +39,12 @@ static struct {
     uint64_t grace_ms;
     char *probe_path;
     char *log_level;
+    uint64_t factor_poll_ms;
+    uint64_t policy_resync_ms;
+    char *pod;
+    uint64_t observed_interval_ms;
+    size_t cache_bytes;
+    size_t cache_entry_bytes;
 } c;
 
 static const cfg_option options[] = {
@@ -47,9 +53,16 @@ static const cfg_option options[] = {
                  "the app (numeric address or localhost)"),
     CFG_HOSTPORT("admin", &c.admin, "127.0.0.1:9901",
                  "admin port: /healthz /readyz /metrics /config"),
-    CFG_STRING("redis", &c.redis, "", "Redis URL for the factor (not used by this build)",
+    CFG_STRING("redis", &c.redis, "", "Redis URL: the factor and the rules from the predictor",
                .flags = CFG_SECRET),
-    CFG_STRING("policy", &c.policy, "", "the LaunchPolicy as NAMESPACE/NAME"),
+    CFG_STRING("policy", &c.policy, "", "the LaunchPolicy as NAMESPACE/NAME (with --redis)"),
+    CFG_DURATION("factor-poll", &c.factor_poll_ms, "5s", 100, 600000,
+                 "with --redis: read the forecast hash this often besides the subscription"),
+    CFG_DURATION("policy-resync", &c.policy_resync_ms, "30s", 100, 3600000,
+                 "with --redis: read the policy this often besides the subscription"),
+    CFG_STRING("pod", &c.pod, "", "with --redis: this pod's name in liftoff:observed (default: hostname)"),
+    CFG_DURATION("observed-interval", &c.observed_interval_ms, "1s", 0, 600000,
+                 "with --redis: report rps, p99 and sheds to liftoff:observed this often (0: never)"),
     CFG_STRING("config", &c.config, "", "rules file: JSON of a policy's spec.sidecar section"),
     CFG_DURATION("connect-timeout", &c.connect_timeout_ms, "1s", 1, 600000,
                  "upstream connect (502 after)"),
@@ -76,6 +89,10 @@ static const cfg_option options[] = {
                  "after SIGTERM, exit by then even if requests are still in flight"),
     CFG_STRING("probe-path", &c.probe_path, "/",
                "path requested from the upstream until it answers once (readiness)"),
+    CFG_SIZE("cache-size", &c.cache_bytes, "64MiB", 1 << 20, (size_t)1 << 40,
+             "micro-cache size (entries, headers, keys and per-entry overhead)"),
+    CFG_SIZE("cache-entry-max", &c.cache_entry_bytes, "8MiB", 1024, (size_t)1 << 32,
+             "largest response the micro-cache stores"),
     CFG_STRING("log-level", &c.log_level, "info", "debug, info, warn or error"),
     CFG_END,
 };
@@ -129,8 +146,6 @@ int main(int argc, char **argv)
         cfg_free(&spec);
         return CFG_EXIT_USAGE;
     }
-    if (c.redis && *c.redis)
-        log_warn("sidecar", "--redis is not supported by this build; the factor stays 1.0");
 
     sidecar_settings_defaults(&set);
     set.listen_host = c.listen.host;
@@ -151,6 +166,14 @@ int main(int argc, char **argv)
     set.head_max = (uint32_t)c.head_max;
     set.drain_delay_ms = c.drain_delay_ms;
     set.probe_path = c.probe_path;
+    set.redis_url = c.redis;
+    set.policy = c.policy;
+    set.factor_poll_ms = (uint32_t)c.factor_poll_ms;
+    set.policy_resync_ms = (uint32_t)c.policy_resync_ms;
+    set.pod = c.pod;
+    set.observed_interval_ms = (uint32_t)c.observed_interval_ms;
+    set.cache_bytes = c.cache_bytes;
+    set.cache_entry_bytes = c.cache_entry_bytes;
 
     st.loop = ev_loop_new();
     if (sidecar_service_new(st.loop, &set, &rules, &st.svc, err, sizeof err) < 0) {

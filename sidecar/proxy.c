@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
+#include "cacheable.h"
 #include "cachectl.h"
+#include "coalesce.h"
 #include "common.h"
 #include "log.h"
 #include "pool.h"
@@ -18,7 +21,8 @@ typedef struct px {
     sidecar_service *svc;
     http_req *r;
     http_creq *q;
-    const sidecar_rule *rule;
+    const sidecar_rule *rule; /* &rule_copy or NULL */
+    sidecar_rule rule_copy;   /* the rules may be replaced while p is live */
     sidecar_prio prio;
     sidecar_waiter w;         /* first member used by container_of below */
     ev_timer qtimer;
@@ -27,7 +31,22 @@ typedef struct px {
     bool finished;            /* r has been finished */
     bool res_started;
     bool credentials;         /* request carried Authorization or Cookie */
+    /* micro-cache */
+    bool use_cache;           /* GET on a microCache route (cacheable.h) */
+    const char *ckey;         /* base key (pool) */
+    size_t ckey_len;
+    const char *cache_status; /* Cache-Status value for a response from the origin */
+    sidecar_flight *flight;   /* the fill this request does, or NULL */
+    sidecar_flight_waiter fw; /* waiting on another request's fill */
+    bool recording;           /* copying the origin's response for the cache */
+    buf_t rec_head, rec_body;
+    int rec_status;
+    const char *rec_vary;     /* the response's Vary (pool), or NULL */
+    sidecar_store_out rec_so;
+    sidecar_cache_entry *stale; /* a stale entry for stale-if-error, or NULL */
 } px;
+
+#define PX_OF_FW(wp) ((px *)((char *)(wp) - offsetof(px, fw)))
 
 #define PX_OF_WAITER(wp) ((px *)((char *)(wp) - offsetof(px, w)))
 
@@ -61,8 +80,20 @@ static bool is_hop(http_str name, const http_header *hs, unsigned n)
 static void count_status(sidecar_service *svc, int status)
 {
     int c = status / 100;
+    sidecar_obs_request(&svc->obs);
     metrics_counter_inc(svc->req_by_class[c >= 1 && c <= 5 ? c : 0]);
 }
+
+static void record_abandon(px *p);
+static void record_store(px *p);
+static bool serve_stale(px *p);
+
+static void drop_stale(px *p)
+{
+    sidecar_cache_unref(p->stale);
+    p->stale = NULL;
+}
+static void fill_done(px *p);
 
 /* Frees the limiter slot and admits waiters that fit now. */
 static void start_upstream(px *p);
@@ -91,6 +122,10 @@ static void px_finish_error(px *p, int status, const char *body)
     sidecar_service *svc = p->svc;
     ev_timer_stop(svc->loop, &p->qtimer);
     sidecar_limiter_unqueue(&svc->lim, &p->w, ev_now(svc->loop));
+    sidecar_flight_leave(&p->fw);
+    record_abandon(p);
+    fill_done(p);
+    drop_stale(p);
     if (p->q) {
         http_creq_cancel(p->q);
         p->q = NULL;
@@ -108,7 +143,10 @@ static void px_finish_error(px *p, int status, const char *body)
 static void refuse(px *p, sidecar_shed_reason why)
 {
     sidecar_service *svc = p->svc;
+    if (serve_stale(p))
+        return; /* stale content rather than a 503 */
     metrics_counter_inc(svc->shed[p->prio][why]);
+    sidecar_obs_shed(&svc->obs);
     uint32_t ra = sidecar_limiter_retry_after(&svc->lim, ev_now(svc->loop),
                                               (double)lo_rand_below(1000000) / 1e6);
     char v[16];
@@ -171,38 +209,36 @@ static void on_up_drain(http_creq *q, void *ud)
         http_req_resume_body(p->r);
 }
 
-static void on_up_head(http_creq *q, const http_response *res, void *ud)
+/* Sends the response head: the origin's fields (from the upstream or the
+ * cache) less hop-by-hop ones and Date, Cache-Control decided by the rule
+ * and the factor, X-Liftoff-Factor, and the cache's Age / Cache-Status when
+ * given. 0, or -1 when the request was finished instead. */
+static int send_head(px *p, int status, const http_header *hs, unsigned n, int64_t len,
+                     const char *age, const char *cache_status)
 {
-    (void)q;
-    px *p = ud;
     sidecar_service *svc = p->svc;
-    svc->upstream_seen = true;
-    if (p->finished)
-        return;
     pool *pl = http_req_pool(p->r);
     const http_header *app_cc = NULL;
     bool set_cookie = false;
-    const char *cl_text = NULL;
-    for (unsigned i = 0; i < res->nheaders; i++) {
-        const http_header *h = &res->headers[i];
+    for (unsigned i = 0; i < n; i++) {
+        const http_header *h = &hs[i];
         if (http_str_ieq(h->name, "cache-control"))
             app_cc = app_cc ? app_cc : h;
         else if (http_str_ieq(h->name, "set-cookie"))
             set_cookie = true;
-        else if (http_str_ieq(h->name, "content-length"))
-            cl_text = pool_strndup(pl, h->value.p, h->value.len);
     }
     char cc[SIDECAR_CC_MAX];
     sidecar_cc_in in = {
-        .rule = p->rule, .factor = svc->factor, .status = res->status,
+        .rule = p->rule, .factor = sidecar_service_factor(svc), .status = status,
         .app_cc = app_cc ? &app_cc->value : NULL, .set_cookie = set_cookie,
         .req_credentials = p->credentials,
         .jitter_u = (double)lo_rand_below(2000001) / 1e6 - 1.0,
     };
     bool replace_cc = sidecar_cc_decide(&in, cc, sizeof cc) == 1;
-    for (unsigned i = 0; i < res->nheaders; i++) {
-        const http_header *h = &res->headers[i];
-        if (is_hop(h->name, res->headers, res->nheaders) || http_str_ieq(h->name, "date") ||
+    for (unsigned i = 0; i < n; i++) {
+        const http_header *h = &hs[i];
+        if (is_hop(h->name, hs, n) || http_str_ieq(h->name, "date") ||
+            http_str_ieq(h->name, "age") ||
             (replace_cc && http_str_ieq(h->name, "cache-control")))
             continue;
         http_res_header(p->r, pool_strndup(pl, h->name.p, h->name.len),
@@ -211,19 +247,77 @@ static void on_up_head(http_creq *q, const http_response *res, void *ud)
     if (replace_cc)
         http_res_header(p->r, "Cache-Control", cc);
     char f[32];
-    snprintf(f, sizeof f, "%.2f", svc->factor);
+    snprintf(f, sizeof f, "%.2f", in.factor);
     http_res_header(p->r, "X-Liftoff-Factor", f);
+    if (age)
+        http_res_header(p->r, "Age", age);
+    if (cache_status)
+        http_res_header(p->r, "Cache-Status", cache_status);
+    p->res_started = true;
+    count_status(svc, status);
+    if (http_res_start(p->r, status, len) < 0) {
+        px_finish_error(p, 0, "");
+        return -1;
+    }
+    return 0;
+}
+
+/* The origin's response is storable: start copying it (head now, body as
+ * it streams). Not storable: a hit-for-miss marker, and the waiters go. */
+static void record_begin(px *p, const http_response *res)
+{
+    sidecar_service *svc = p->svc;
+    sidecar_store_in si = { .rule = p->rule, .status = res->status,
+                            .headers = res->headers, .nheaders = res->nheaders };
+    if (sidecar_cache_storable(&si, &p->rec_so) != 1) {
+        sidecar_cache_put_hfm(svc->cache, p->ckey, p->ckey_len, ev_now(svc->loop),
+                              SIDECAR_HFM_MS);
+        p->recording = false;
+        fill_done(p);
+        return;
+    }
+    buf_init(&p->rec_head, svc->cache_entry_max);
+    buf_init(&p->rec_body, svc->cache_entry_max);
+    p->rec_status = res->status;
+    for (unsigned i = 0; i < res->nheaders; i++) {
+        const http_header *h = &res->headers[i];
+        if (is_hop(h->name, res->headers, res->nheaders) || http_str_ieq(h->name, "date"))
+            continue;
+        if (http_str_ieq(h->name, "vary"))
+            p->rec_vary = pool_strndup(http_req_pool(p->r), h->value.p, h->value.len);
+        if (buf_append(&p->rec_head, h->name.p, h->name.len) < 0 ||
+            buf_append(&p->rec_head, ": ", 2) < 0 ||
+            buf_append(&p->rec_head, h->value.p, h->value.len) < 0 ||
+            buf_append(&p->rec_head, "\r\n", 2) < 0) {
+            record_abandon(p);
+            return;
+        }
+    }
+}
+
+static void on_up_head(http_creq *q, const http_response *res, void *ud)
+{
+    (void)q;
+    px *p = ud;
+    sidecar_service *svc = p->svc;
+    svc->upstream_seen = true;
+    if (p->finished)
+        return;
+    if (res->status >= 500 && serve_stale(p))
+        return;
+    if (p->recording)
+        record_begin(p, res);
+    const char *cl_text = NULL;
+    const http_header *clh = http_header_find(res->headers, res->nheaders, "content-length");
+    if (clh)
+        cl_text = pool_strndup(http_req_pool(p->r), clh->value.p, clh->value.len);
     int64_t len = -1;
     if (res->f.body == HTTP_BODY_LENGTH)
         len = (int64_t)res->f.content_length;
     else if (res->f.body == HTTP_BODY_NONE)
         len = cl_text && http_req_head(p->r)->meth == HTTP_M_HEAD ? strtoll(cl_text, NULL, 10) : 0;
-    p->res_started = true;
-    count_status(svc, res->status);
-    if (http_res_start(p->r, res->status, len) < 0) {
-        px_finish_error(p, 0, "");
+    if (send_head(p, res->status, res->headers, res->nheaders, len, NULL, p->cache_status) < 0)
         return;
-    }
     http_res_on_drain(p->r, on_res_drain, p);
 }
 
@@ -232,6 +326,8 @@ static void on_up_data(http_creq *q, const char *data, size_t len, void *ud)
     px *p = ud;
     if (p->finished)
         return;
+    if (p->recording && buf_append(&p->rec_body, data, len) < 0)
+        record_abandon(p); /* larger than an entry may be */
     if (http_res_write(p->r, data, len) < 0) {
         px_finish_error(p, 0, "");
         return;
@@ -250,11 +346,18 @@ static void on_up_done(http_creq *q, int err, void *ud)
     int64_t lat = (int64_t)(lo_mono_us() - p->t0_us);
     if (err == 0) {
         metrics_histogram_observe(svc->latency, (double)lat / 1e6);
+        sidecar_obs_latency(&svc->obs, (uint64_t)lat);
         release_slot(p, lat);
         p->finished = true;
+        if (p->recording)
+            record_store(p);
+        fill_done(p);
+        drop_stale(p);
         http_res_end(p->r);
         return;
     }
+    if (!p->res_started && serve_stale(p))
+        return;
     const char *why = http_creq_error(q);
     if (err == -ETIMEDOUT) {
         metrics_counter_inc(svc->upstream_err[p->res_started ? 2 : 1]);
@@ -343,6 +446,225 @@ static void start_upstream(px *p)
         http_req_read_body(r, on_req_data, on_req_end, p);
 }
 
+/* ---- the micro-cache (cache.h, cacheable.h, coalesce.h) ---- */
+
+static void record_abandon(px *p)
+{
+    if (!p->recording)
+        return;
+    p->recording = false;
+    buf_free(&p->rec_head);
+    buf_free(&p->rec_body);
+}
+
+/* The whole response came: store it (and, with Vary, the index entry at
+ * the base key naming the fields the variants differ by). */
+static void record_store(px *p)
+{
+    sidecar_service *svc = p->svc;
+    uint64_t now = ev_now(svc->loop);
+    uint64_t fresh = (uint64_t)p->rec_so.ttl_s * 1000u;
+    uint64_t swr = (uint64_t)p->rec_so.swr_s * 1000u, sie = (uint64_t)p->rec_so.sie_s * 1000u;
+    const char *key = p->ckey;
+    size_t key_len = p->ckey_len;
+    buf_t vk;
+    buf_init(&vk, SIDECAR_CACHE_KEY_MAX);
+    if (p->rec_vary) {
+        http_str v = { p->rec_vary, strlen(p->rec_vary) };
+        if (buf_append(&vk, p->ckey, p->ckey_len) < 0 ||
+            sidecar_cache_key_vary(http_req_head(p->r), v, &vk) < 0)
+            goto out;
+        /* index: status 0, head = the Vary value */
+        sidecar_cache_put(svc->cache, p->ckey, p->ckey_len, 0, v.p, v.len, "", 0, now, fresh,
+                          swr, sie);
+        key = buf_data(&vk);
+        key_len = buf_len(&vk);
+    }
+    sidecar_cache_put(svc->cache, key, key_len, p->rec_status, buf_data(&p->rec_head),
+                      buf_len(&p->rec_head), buf_data(&p->rec_body), buf_len(&p->rec_body), now,
+                      fresh, swr, sie);
+out:
+    buf_free(&vk);
+    record_abandon(p);
+}
+
+/* Looks the request up (through a Vary index when there is one). */
+static sidecar_cache_state cache_lookup(px *p, sidecar_cache_entry **out)
+{
+    sidecar_service *svc = p->svc;
+    uint64_t now = ev_now(svc->loop);
+    sidecar_cache_state st = sidecar_cache_get(svc->cache, p->ckey, p->ckey_len, now, out);
+    if (st == SIDECAR_CACHE_MISS || st == SIDECAR_CACHE_HFM || (*out)->status != 0)
+        return st;
+    buf_t vk;
+    buf_init(&vk, SIDECAR_CACHE_KEY_MAX);
+    http_str v = { (*out)->head, (*out)->head_len };
+    sidecar_cache_unref(*out);
+    *out = NULL;
+    st = SIDECAR_CACHE_MISS;
+    if (buf_append(&vk, p->ckey, p->ckey_len) == 0 &&
+        sidecar_cache_key_vary(http_req_head(p->r), v, &vk) == 0)
+        st = sidecar_cache_get(svc->cache, buf_data(&vk), buf_len(&vk), now, out);
+    buf_free(&vk);
+    return st;
+}
+
+/* Answers from the entry e; finishes the request. */
+static void serve_entry(px *p, const sidecar_cache_entry *e, const char *cache_status)
+{
+    sidecar_service *svc = p->svc;
+    pool *pl = http_req_pool(p->r);
+    /* the stored head: "Name: value\r\n" lines */
+    unsigned n = 0, cap = 0;
+    for (const char *c = e->head; *c; c++)
+        cap += *c == '\n';
+    http_header *hs = pool_alloc(pl, (cap + 1) * sizeof *hs);
+    for (const char *c = e->head, *nl; n < cap && (nl = strstr(c, "\r\n")); c = nl + 2) {
+        const char *colon = memchr(c, ':', (size_t)(nl - c));
+        if (!colon)
+            continue;
+        const char *v = colon + 1;
+        while (v < nl && *v == ' ')
+            v++;
+        hs[n++] = (http_header){ { c, (size_t)(colon - c) }, { v, (size_t)(nl - v) } };
+    }
+    uint64_t now = ev_now(svc->loop);
+    char age[24];
+    snprintf(age, sizeof age, "%" PRIu64, (now - e->stored_ms) / 1000u);
+    if (send_head(p, e->status, hs, n, (int64_t)e->body_len, age, cache_status) < 0)
+        return;
+    p->finished = true;
+    if (http_res_write(p->r, e->body, e->body_len) < 0) {
+        http_req_release(p->r);
+        return;
+    }
+    http_res_end(p->r);
+}
+
+/* stale-if-error: the origin failed (5xx, 502/504) or the request would
+ * be refused, and a stale copy is there: answer with it. */
+static bool serve_stale(px *p)
+{
+    sidecar_service *svc = p->svc;
+    if (!p->stale || p->finished || p->res_started ||
+        ev_now(svc->loop) >= p->stale->sie_until_ms)
+        return false;
+    ev_timer_stop(svc->loop, &p->qtimer);
+    sidecar_limiter_unqueue(&svc->lim, &p->w, ev_now(svc->loop));
+    if (p->q) {
+        http_creq_cancel(p->q);
+        p->q = NULL;
+    }
+    release_slot(p, -1);
+    record_abandon(p);
+    fill_done(p);
+    sidecar_cache_entry *e = p->stale;
+    p->stale = NULL;
+    serve_entry(p, e, "liftoff; hit; fwd=stale; detail=stale-if-error");
+    sidecar_cache_unref(e);
+    return true;
+}
+
+static void admit(px *p);
+
+/* A fill is over: every waiter looks again, and goes to the origin when
+ * it finds nothing fresh. Ends f. */
+void sidecar_proxy_flight_finish(sidecar_service *svc, sidecar_flight *f)
+{
+    sidecar_flight_waiter *w;
+    while ((w = sidecar_flight_pop(f))) {
+        px *n = PX_OF_FW(w);
+        ev_timer_stop(n->svc->loop, &n->qtimer);
+        sidecar_cache_entry *e = NULL;
+        if (cache_lookup(n, &e) == SIDECAR_CACHE_FRESH) {
+            serve_entry(n, e, "liftoff; hit; detail=collapsed");
+        } else {
+            n->cache_status = "liftoff; fwd=miss; detail=collapsed";
+            admit(n);
+        }
+        sidecar_cache_unref(e);
+    }
+    sidecar_flight_end(&svc->flights, f);
+}
+
+/* The fill p did (or gave up) is over. */
+static void fill_done(px *p)
+{
+    sidecar_flight *f = p->flight;
+    if (!f)
+        return;
+    p->flight = NULL;
+    sidecar_proxy_flight_finish(p->svc, f);
+}
+
+static void on_fill_wait_timeout(ev_loop *loop, ev_timer *t, void *arg)
+{
+    (void)loop;
+    (void)t;
+    px *p = arg;
+    sidecar_flight_leave(&p->fw);
+    p->cache_status = "liftoff; fwd=miss; detail=wait-timeout";
+    admit(p);
+}
+
+/* Cache first: true when p is answered or waiting on a fill, false when it
+ * goes to the origin (as the filler of its key, or past the cache). */
+static bool cache_begin(px *p)
+{
+    sidecar_service *svc = p->svc;
+    const http_request *h = http_req_head(p->r);
+    if (h->meth != HTTP_M_GET || !sidecar_cache_request_ok(p->rule, h))
+        return false;
+    buf_t k;
+    buf_init(&k, SIDECAR_CACHE_KEY_MAX);
+    if (sidecar_cache_key(h, &k) < 0) {
+        buf_free(&k);
+        return false;
+    }
+    p->ckey = pool_strndup(http_req_pool(p->r), buf_data(&k), buf_len(&k));
+    p->ckey_len = buf_len(&k);
+    buf_free(&k);
+    sidecar_cache_entry *e = NULL;
+    bool done = false;
+    switch (cache_lookup(p, &e)) {
+    case SIDECAR_CACHE_FRESH:
+        serve_entry(p, e, "liftoff; hit");
+        done = true;
+        break;
+    case SIDECAR_CACHE_HFM:
+        p->cache_status = "liftoff; fwd=uri-miss; detail=hit-for-miss";
+        break;
+    case SIDECAR_CACHE_STALE:
+        if (ev_now(svc->loop) < e->swr_until_ms) {
+            /* stale-while-revalidate: answer now, one refresh per key */
+            int rc = sidecar_refresh_start(svc, p->rule, h, p->ckey, p->ckey_len);
+            serve_entry(p, e, rc == 0 ? "liftoff; hit; fwd=stale; detail=revalidating"
+                                      : "liftoff; hit; fwd=stale");
+            done = true;
+            break;
+        }
+        p->stale = e; /* kept for stale-if-error */
+        e = NULL;
+        /* fall through */
+    case SIDECAR_CACHE_MISS: {
+        sidecar_flight *f = sidecar_flight_find(&svc->flights, p->ckey, p->ckey_len);
+        if (f) {
+            sidecar_flight_wait(f, &p->fw);
+            ev_timer_init(&p->qtimer, on_fill_wait_timeout, p);
+            ev_timer_start(svc->loop, &p->qtimer, SIDECAR_COALESCE_WAIT_MS);
+            done = true;
+            break;
+        }
+        p->cache_status = "liftoff; fwd=miss";
+        p->flight = sidecar_flight_begin(&svc->flights, p->ckey, p->ckey_len);
+        p->recording = p->flight != NULL;
+        break;
+    }
+    }
+    sidecar_cache_unref(e);
+    return done;
+}
+
 static void on_queue_timeout(ev_loop *loop, ev_timer *t, void *arg)
 {
     (void)loop;
@@ -362,14 +684,29 @@ void sidecar_proxy_handle(http_req *r, void *arg)
     p->t0_us = lo_mono_us();
     ev_timer_init(&p->qtimer, on_queue_timeout, p);
     http_req_on_cancel(r, on_cancel, p);
-    p->rule = sidecar_rules_match(&svc->rules, h->path.p, h->path.len);
+    const sidecar_rule *rule = sidecar_rules_match(&svc->rules, h->path.p, h->path.len);
+    if (rule) {
+        p->rule_copy = *rule;
+        p->rule_copy.prefix = p->rule_copy.glob = NULL; /* owned by svc->rules */
+        p->rule = &p->rule_copy;
+    }
     p->prio = p->rule ? p->rule->prio : SIDECAR_PRIO_NORMAL;
     p->credentials = http_header_find(h->headers, h->nheaders, "authorization") != NULL ||
                      http_header_find(h->headers, h->nheaders, "cookie") != NULL;
+    if (cache_begin(p))
+        return;
+    admit(p);
+}
+
+/* Admission to the upstream (limiter), then the exchange. */
+static void admit(px *p)
+{
+    sidecar_service *svc = p->svc;
+    ev_timer_init(&p->qtimer, on_queue_timeout, p);
     /* Upgrade (WebSocket) is forwarded as a plain request: Upgrade and
      * Connection are hop-by-hop, so the upstream answers it without 101. */
     sidecar_shed_reason why = SIDECAR_SHED_OVERLOAD;
-    switch (sidecar_limiter_admit(&svc->lim, p->prio, svc->factor, &p->w, ev_now(svc->loop),
+    switch (sidecar_limiter_admit(&svc->lim, p->prio, sidecar_service_factor(svc), &p->w, ev_now(svc->loop),
                                   &why)) {
     case SIDECAR_ADMIT:
         p->holds_slot = true;

@@ -272,8 +272,10 @@ static int parse_section(json_t *s, sidecar_rules *out, perr *e)
     return 0;
 }
 
-int sidecar_rules_parse(const char *json, size_t len, sidecar_rules *out, char *err,
-                        size_t errlen)
+/* policy: the document is a LaunchPolicy (or its spec) from Redis, whose
+ * sidecar section may be absent (then the defaults apply). */
+static int parse_doc(const char *json, size_t len, bool policy, sidecar_rules *out, char *err,
+                     size_t errlen)
 {
     perr e = { err, errlen };
     sidecar_rules tmp;
@@ -299,6 +301,9 @@ int sidecar_rules_parse(const char *json, size_t len, sidecar_rules *out, char *
             rc = fail(&e, "sidecar must be an object");
             goto out;
         }
+    } else if (policy) {
+        rc = 0; /* no sidecar section: the defaults */
+        goto out;
     }
     rc = parse_section(s, &tmp, &e);
 out:
@@ -309,6 +314,18 @@ out:
     }
     *out = tmp;
     return 0;
+}
+
+int sidecar_rules_parse(const char *json, size_t len, sidecar_rules *out, char *err,
+                        size_t errlen)
+{
+    return parse_doc(json, len, false, out, err, errlen);
+}
+
+int sidecar_rules_parse_policy(const char *json, size_t len, sidecar_rules *out, char *err,
+                               size_t errlen)
+{
+    return parse_doc(json, len, true, out, err, errlen);
 }
 
 int sidecar_rules_load_file(const char *path, sidecar_rules *out, char *err, size_t errlen)

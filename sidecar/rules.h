@@ -84,6 +84,11 @@ void sidecar_rules_defaults(sidecar_rules *r);
  * reason naming the field in err. *out is untouched on failure. */
 int sidecar_rules_parse(const char *json, size_t len, sidecar_rules *out, char *err,
                         size_t errlen);
+/* Same for a liftoff:policy:<ns>:<name> value (docs/redis-keys.md): the
+ * whole policy or its spec, whose sidecar section may be absent (then
+ * *out gets the defaults); the other sections are not looked at. */
+int sidecar_rules_parse_policy(const char *json, size_t len, sidecar_rules *out, char *err,
+                               size_t errlen);
 /* Reads and parses a file (blocking: start-up only). 0 or -errno, err set. */
 int sidecar_rules_load_file(const char *path, sidecar_rules *out, char *err, size_t errlen);
 /* Frees what parse allocated; r holds the defaults afterwards. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "log.h"
@@ -34,6 +35,9 @@ void sidecar_settings_defaults(sidecar_settings *s)
     s->drain_delay_ms = 5000;
     s->probe_path = "/";
     s->probe_interval_ms = 1000;
+    s->factor_poll_ms = 5000;
+    s->policy_resync_ms = 30000;
+    s->observed_interval_ms = 1000;
 }
 
 static void register_metrics(sidecar_service *svc)
@@ -67,6 +71,18 @@ static void register_metrics(sidecar_service *svc)
     svc->g_limit = metrics_gauge_new(m, "liftoff_sidecar_concurrency_limit",
                                      "Current concurrency limit");
     svc->g_factor = metrics_gauge_new(m, "liftoff_sidecar_factor", "Load factor in use");
+    svc->g_cache_bytes = metrics_gauge_new(m, "liftoff_sidecar_cache_bytes",
+                                           "Bytes held by the micro-cache");
+    svc->g_cache_entries = metrics_gauge_new(m, "liftoff_sidecar_cache_entries",
+                                             "Entries in the micro-cache (markers included)");
+    svc->g_cache_hits = metrics_gauge_new(m, "liftoff_sidecar_cache_hits",
+                                          "Fresh micro-cache hits since start");
+    svc->g_cache_misses = metrics_gauge_new(m, "liftoff_sidecar_cache_misses",
+                                            "Micro-cache lookups that found nothing since start");
+    svc->g_cache_fills = metrics_gauge_new(m, "liftoff_sidecar_cache_fills",
+                                           "Micro-cache fills from the upstream in progress");
+    svc->g_cache_waiting = metrics_gauge_new(m, "liftoff_sidecar_cache_waiting",
+                                             "Requests waiting on another request's fill");
     metrics_process_register(m);
 }
 
@@ -124,7 +140,11 @@ int sidecar_service_new(ev_loop *loop, const sidecar_settings *s, sidecar_rules 
     svc->probe_path = xstrdup(s->probe_path && *s->probe_path ? s->probe_path : "/");
     svc->rules = *rules;
     sidecar_rules_defaults(rules);
-    svc->factor = 1.0;
+    sidecar_factor_init(&svc->fac);
+    sidecar_obs_init(&svc->obs);
+    svc->cache_entry_max = s->cache_entry_bytes ? s->cache_entry_bytes
+                                                : SIDECAR_CACHE_ENTRY_DEFAULT;
+    svc->cache = sidecar_cache_new(s->cache_bytes, svc->cache_entry_max);
     sidecar_limiter_init(&svc->lim, &svc->rules.bp, ev_now(loop));
     ev_timer_init(&svc->drain_timer, NULL, svc);
     ev_timer_init(&svc->probe_timer, probe_tick, svc);
@@ -163,6 +183,27 @@ int sidecar_service_new(ev_loop *loop, const sidecar_settings *s, sidecar_rules 
         if ((rc = http_server_start(loop, &ao, &svc->admin, err, errlen)) < 0)
             goto fail;
     }
+    if (s->redis_url && *s->redis_url) {
+        char ns[SIDECAR_POLICY_NAME_MAX + 1], name[SIDECAR_POLICY_NAME_MAX + 1];
+        if (sidecar_policy_split(s->policy, ns, name) < 0) {
+            snprintf(err, errlen, "--policy must be NAMESPACE/NAME with --redis");
+            rc = -EINVAL;
+            goto fail;
+        }
+        char host[256] = "";
+        const char *pod = s->pod;
+        if (!pod || !*pod) {
+            gethostname(host, sizeof host - 1);
+            pod = *host ? host : "sidecar";
+        }
+        sidecar_feed_opts fo = {
+            .url = s->redis_url, .ns = ns, .name = name, .pod = pod,
+            .poll_ms = s->factor_poll_ms, .policy_resync_ms = s->policy_resync_ms,
+            .observed_interval_ms = s->observed_interval_ms,
+        };
+        if ((rc = sidecar_feed_new(svc, &fo, &svc->feed, err, errlen)) < 0)
+            goto fail;
+    }
     ev_timer_start(loop, &svc->probe_timer, 0);
     *out = svc;
     return 0;
@@ -180,7 +221,20 @@ int sidecar_service_admin_port(const sidecar_service *svc)
 
 void sidecar_service_set_factor(sidecar_service *svc, double factor)
 {
-    svc->factor = factor > 0 ? factor : 1.0;
+    sidecar_factor_set(&svc->fac, factor, 0, ev_now(svc->loop), (int64_t)lo_wall_ms());
+}
+
+double sidecar_service_factor(const sidecar_service *svc)
+{
+    return sidecar_factor_get(&svc->fac, svc->rules.factor_max_age_s, ev_now(svc->loop));
+}
+
+void sidecar_service_set_rules(sidecar_service *svc, sidecar_rules *rules)
+{
+    sidecar_rules_free(&svc->rules);
+    svc->rules = *rules;
+    sidecar_rules_defaults(rules);
+    sidecar_limiter_configure(&svc->lim, &svc->rules.bp);
 }
 
 /* Closing connections (flushing their last bytes) finish in the
@@ -203,6 +257,7 @@ static void server_drained(http_server *s, void *arg)
     sidecar_service *svc = arg;
     /* Nothing is in flight any more: let the pooled upstream and admin
      * connections go too. */
+    sidecar_refresh_cancel_all(svc);
     http_client_free(svc->cl);
     svc->cl = NULL;
     http_server_free(svc->admin);
@@ -240,9 +295,19 @@ void sidecar_service_free(sidecar_service *svc)
         return;
     ev_timer_stop(svc->loop, &svc->drain_timer);
     ev_timer_stop(svc->loop, &svc->probe_timer);
+    sidecar_feed_free(svc->feed);
+    sidecar_refresh_cancel_all(svc);
     http_server_free(svc->srv);
     http_server_free(svc->admin);
     http_client_free(svc->cl);
+    /* the servers are gone: no request waits or fills any more */
+    while (svc->flights.head) {
+        sidecar_flight *f = svc->flights.head;
+        while (sidecar_flight_pop(f))
+            ;
+        sidecar_flight_end(&svc->flights, f);
+    }
+    sidecar_cache_free(svc->cache);
     metrics_registry_free(svc->m);
     sidecar_rules_free(&svc->rules);
     free(svc->listen_host);

@@ -9,6 +9,15 @@
  * closes the listener, lets requests in flight finish and calls done(arg).
  * The grace deadline is the caller's (lifecycle.h).
  *
+ * Routes with microCache go through the micro-cache first (proxy.c with
+ * cache.h, cacheable.h, coalesce.h, refresh.c): GET only, single-flight
+ * fills, hit-for-miss markers, stale-while-revalidate with one background
+ * refresh per key, stale-if-error (5xx, 502/504, and instead of a 503),
+ * Age and Cache-Status; the admin port has POST /purge and POST /warm.
+ *
+ * With redis_url the service follows the policy in Redis (feed.h): the
+ * factor, and the rules, which then replace the ones given here.
+ *
  * Ownership: the service copies the settings' strings it keeps and owns
  * the rules given to it (sidecar_service_new takes them over).
  */
@@ -43,6 +52,14 @@ typedef struct sidecar_settings {
     uint64_t drain_delay_ms;          /* keep serving after SIGTERM */
     const char *probe_path;           /* readiness probe target on the upstream */
     uint32_t probe_interval_ms;
+    const char *redis_url;            /* NULL / "": no Redis, factor 1.0 */
+    const char *policy;               /* "NS/NAME", required with redis_url */
+    uint32_t factor_poll_ms;          /* fallback read of the forecast hash */
+    uint32_t policy_resync_ms;        /* fallback read of the policy */
+    const char *pod;                  /* reporter name in liftoff:observed; NULL / "": hostname */
+    uint32_t observed_interval_ms;    /* liftoff:observed report period; 0: none */
+    size_t cache_bytes;               /* micro-cache size; 0: SIDECAR_CACHE_BYTES_DEFAULT */
+    size_t cache_entry_bytes;         /* largest cached response; 0: SIDECAR_CACHE_ENTRY_DEFAULT */
 } sidecar_settings;
 
 typedef struct sidecar_service sidecar_service;
@@ -57,7 +74,8 @@ int sidecar_service_new(ev_loop *loop, const sidecar_settings *s, sidecar_rules 
 /* The bound proxy / admin ports. */
 int sidecar_service_port(const sidecar_service *svc);
 int sidecar_service_admin_port(const sidecar_service *svc);
-/* Sets the load factor (as if it came from the predictor). */
+/* Sets the load factor as if it had just come from the predictor (it
+ * decays like one after factorMaxAgeSeconds). */
 void sidecar_service_set_factor(sidecar_service *svc, double factor);
 /* Starts the drain described above; done runs once, from the loop. */
 void sidecar_service_drain(sidecar_service *svc, void (*done)(void *arg), void *arg);

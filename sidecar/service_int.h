@@ -6,7 +6,12 @@
 #ifndef LIFTOFF_SIDECAR_SERVICE_INT_H
 #define LIFTOFF_SIDECAR_SERVICE_INT_H
 
+#include "cache.h"
+#include "coalesce.h"
 #include "ev.h"
+#include "factor.h"
+#include "feed.h"
+#include "observed.h"
 #include "http_client.h"
 #include "http_server.h"
 #include "limiter.h"
@@ -27,7 +32,13 @@ struct sidecar_service {
     http_server *srv;
     http_server *admin;
     http_client *cl;
-    double factor;
+    sidecar_factor fac;       /* from Redis (feed.c) or set_factor; see factor.h */
+    sidecar_feed *feed;       /* NULL without --redis */
+    sidecar_obs obs;          /* for liftoff:observed (feed.c) */
+    sidecar_cache *cache;     /* the micro-cache (proxy.c) */
+    size_t cache_entry_max;   /* bytes of one entry */
+    sidecar_flights flights;  /* fills in progress */
+    struct sidecar_refresh *refreshes; /* background refreshes (refresh.c) */
     bool draining;
     bool upstream_seen;       /* the upstream answered at least once */
     ev_timer drain_timer;
@@ -43,7 +54,28 @@ struct sidecar_service {
     metrics_counter *upstream_err[3];           /* connect, timeout, other */
     metrics_histogram *latency;
     metrics_gauge *g_inflight, *g_limit, *g_queued, *g_factor;
+    metrics_gauge *g_cache_bytes, *g_cache_entries, *g_cache_hits, *g_cache_misses,
+        *g_cache_fills, *g_cache_waiting;
 };
+
+/* The load factor in use now (1.0 when none or too old). */
+double sidecar_service_factor(const sidecar_service *svc);
+/* Replaces the rules (takes over *rules, leaves the defaults in it) and
+ * reconfigures the limiter. Requests in flight keep a copy of their rule. */
+void sidecar_service_set_rules(sidecar_service *svc, sidecar_rules *rules);
+
+/* proxy.c: wakes the requests waiting on f (each looks in the cache again
+ * or goes to the upstream) and ends f. */
+void sidecar_proxy_flight_finish(sidecar_service *svc, sidecar_flight *f);
+
+/* refresh.c: fetches key (the request h's GET) from the upstream in the
+ * background into the cache, as a single-flight fill (requests missing
+ * the key meanwhile wait on it). 0, -EALREADY (a fill for key is on),
+ * -EAGAIN (too many fills, or no upstream client). */
+int sidecar_refresh_start(sidecar_service *svc, const sidecar_rule *rule,
+                          const http_request *h, const char *key, size_t key_len);
+/* refresh.c: cancels every background refresh (service teardown). */
+void sidecar_refresh_cancel_all(sidecar_service *svc);
 
 /* proxy.c: the proxy listener's handler. */
 void sidecar_proxy_handle(http_req *r, void *arg);
