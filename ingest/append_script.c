@@ -147,8 +147,11 @@ int ingest_append_parse_reply(const redisReply *r, size_t n, ingest_append_resul
             val->type != REDIS_REPLY_ERROR)
             return -EPROTO;
         out[i].status = (ingest_append_status)flag->integer;
-        snprintf(out[i].stream_id, sizeof(out[i].stream_id), "%.*s",
-                 (int)LO_MIN(val->len, (size_t)INGEST_STREAM_ID_MAX - 1), val->str);
+        size_t sl = LO_MIN(val->len, sizeof(out[i].stream_id) - 1);
+        sl = LO_MIN(sl, (size_t)INGEST_STREAM_ID_MAX - 1);
+        sl = strnlen(val->str, sl); /* as "%.*s" would: stop at a NUL */
+        memcpy(out[i].stream_id, val->str, sl);
+        out[i].stream_id[sl] = '\0';
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
+#include "json_slice.h"
 #include "timestamp.h"
 
 #define JSON_FLAGS (JSON_REJECT_DUPLICATES)
@@ -157,6 +158,49 @@ static int webhook_ts(const json_t *v, int64_t *ms, ingest_verr *e)
     return 0;
 }
 
+/* The common case without building a JSON tree: a body the scan knows is
+ * valid and whose fields all pass. Returns false (ev untouched) otherwise;
+ * the full parse then decides and names any error. */
+static bool webhook_fast(const char *body, size_t len, int max_depth, ingest_event *ev)
+{
+    ingest_json_member m[4] = { { .key = "id" }, { .key = "event_type" },
+                                { .key = "created_at" }, { .key = "data" } };
+    int64_t ts_ms;
+    if (!ingest_json_scan_object(body, len, max_depth, m, 4))
+        return false;
+    const ingest_json_member *id = &m[0], *type = &m[1], *created = &m[2], *data = &m[3];
+    if (id->kind != INGEST_JSON_STRING || id->len == 0 || id->len > INGEST_ID_MAX ||
+        !no_control_chars(id->val, id->len))
+        return false;
+    if (type->kind != INGEST_JSON_STRING || type->len == 0 || type->len > INGEST_TYPE_MAX)
+        return false;
+    for (size_t i = 0; i < type->len; i++)
+        if (!is_type_char(type->val[i]))
+            return false;
+    if (created->kind == INGEST_JSON_INT) {
+        if (ingest_ts_from_int(created->ival, &ts_ms) < 0)
+            return false;
+    } else if (created->kind == INGEST_JSON_STRING) {
+        if (ingest_ts_parse(created->val, created->len, &ts_ms) < 0)
+            return false;
+    } else {
+        return false;
+    }
+    if (data->kind != INGEST_JSON_OBJECT || !ingest_json_is_compact(data->val, data->len))
+        return false;
+    memcpy(ev->id, id->val, id->len);
+    ev->id[id->len] = '\0';
+    memcpy(ev->type, type->val, type->len);
+    ev->type[type->len] = '\0';
+    ev->ts_ms = ts_ms;
+    ev->source = INGEST_SRC_WEBHOOK;
+    ev->data = xmalloc(data->len + 1);
+    memcpy(ev->data, data->val, data->len);
+    ev->data[data->len] = '\0';
+    ev->data_len = data->len;
+    return true;
+}
+
 int ingest_webhook_parse(const char *body, size_t len, const ingest_limits *lim_in,
                          ingest_event *ev, ingest_verr *e)
 {
@@ -166,6 +210,8 @@ int ingest_webhook_parse(const char *body, size_t len, const ingest_limits *lim_
     memset(ev, 0, sizeof(*ev));
     memset(e, 0, sizeof(*e));
     limits_fill(lim_in, &lim);
+    if (len <= lim.max_body && webhook_fast(body, len, lim.max_depth, ev))
+        return 0;
     rc = load(body, len, &lim, &root, e);
     if (rc < 0)
         goto out;
@@ -212,7 +258,17 @@ int ingest_webhook_parse(const char *body, size_t len, const ingest_limits *lim_
         goto out;
     }
     ev->source = INGEST_SRC_WEBHOOK;
-    ev->data = dump_compact(data, &ev->data_len);
+    const char *raw;
+    size_t rawlen;
+    if (ingest_json_compact_member(body, len, "data", &raw, &rawlen)) {
+        /* Already compact: the same bytes a re-dump would make. */
+        ev->data = xmalloc(rawlen + 1);
+        memcpy(ev->data, raw, rawlen);
+        ev->data[rawlen] = '\0';
+        ev->data_len = rawlen;
+    } else {
+        ev->data = dump_compact(data, &ev->data_len);
+    }
     rc = 0;
 out:
     json_decref(root);

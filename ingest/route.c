@@ -43,7 +43,16 @@ ingest_route_kind ingest_route_match(const char *path, size_t len, const char *p
         return out->kind = INGEST_ROUTE_READYZ;
     if (len == 8 && memcmp(path, "/metrics", 8) == 0)
         return out->kind = INGEST_ROUTE_METRICS;
-    snprintf(prefix, sizeof(prefix), "/v1/webhooks/%s", platform);
+    {
+        /* "/v1/webhooks/<platform>", cut to the buffer like a formatted print */
+        static const char base[] = "/v1/webhooks/";
+        size_t bl = sizeof(base) - 1, pl = strlen(platform);
+        if (pl > sizeof(prefix) - 1 - bl)
+            pl = sizeof(prefix) - 1 - bl;
+        memcpy(prefix, base, bl);
+        memcpy(prefix + bl, platform, pl);
+        prefix[bl + pl] = '\0';
+    }
     ingest_route_kind kind = INGEST_ROUTE_NOT_FOUND;
     if ((launch = after(path, len, prefix, &rest, &exact)) != NULL || exact)
         kind = INGEST_ROUTE_WEBHOOK;

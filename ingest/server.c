@@ -62,6 +62,23 @@ static size_t json_quote(const char *s, char *out, size_t cap)
     return k;
 }
 
+/* Writes a, x (xl bytes), b, y (yl bytes), c into out (cap bytes, NUL-ended,
+ * cut to fit); returns the length written. */
+static size_t concat(char *out, size_t cap, const char *a, const char *x, size_t xl,
+                     const char *b, const char *y, size_t yl, const char *c)
+{
+    const char *part[5] = { a, x, b, y, c };
+    size_t plen[5] = { strlen(a), xl, strlen(b), yl, strlen(c) }, k = 0;
+    for (int i = 0; i < 5 && cap > 0; i++) {
+        size_t n = LO_MIN(plen[i], cap - 1 - k);
+        memcpy(out + k, part[i], n);
+        k += n;
+    }
+    if (cap > 0)
+        out[k] = '\0';
+    return k;
+}
+
 static void cors_headers(http_req *r, const ingest_service *svc, const char *origin)
 {
     if (!origin)
@@ -147,17 +164,17 @@ static void on_stored(void *arg, int err, const ingest_append_result *res, size_
     cors_headers(r, svc, p->origin);
     if (p->route == INGEST_ROUTE_WEBHOOK) {
         char id[INGEST_ID_MAX * 6 + 3], sid[INGEST_STREAM_ID_MAX * 6 + 3], body[ANSWER_MAX * 4];
-        int len;
-        json_quote(p->evs[0].id, id, sizeof(id));
+        size_t len, il = json_quote(p->evs[0].id, id, sizeof(id));
         if (res[0].status == INGEST_DUPLICATE) {
-            len = snprintf(body, sizeof(body), "{\"status\":\"duplicate\",\"id\":%s}", id);
-            answer(svc, r, p->route, p->t0_us, 200, body, (size_t)len, JSON_CT);
+            len = concat(body, sizeof(body), "{\"status\":\"duplicate\",\"id\":", id, il, "", "",
+                         0, "}");
+            answer(svc, r, p->route, p->t0_us, 200, body, len, JSON_CT);
             return;
         }
-        json_quote(res[0].stream_id, sid, sizeof(sid));
-        len = snprintf(body, sizeof(body), "{\"status\":\"accepted\",\"id\":%s,\"stream_id\":%s}",
-                       id, sid);
-        answer(svc, r, p->route, p->t0_us, 202, body, (size_t)len, JSON_CT);
+        size_t sl = json_quote(res[0].stream_id, sid, sizeof(sid));
+        len = concat(body, sizeof(body), "{\"status\":\"accepted\",\"id\":", id, il,
+                     ",\"stream_id\":", sid, sl, "}");
+        answer(svc, r, p->route, p->t0_us, 202, body, len, JSON_CT);
         return;
     }
     /* a batch: {"status":..,"accepted":N,"duplicates":M,"ids":[...]} */

@@ -5,7 +5,6 @@
 #include "common.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +214,55 @@ static bool field_text_ok(const char *s)
     return true;
 }
 
+/* Appends "name: value\r\n" to b (no formatting: this runs per response). */
+static int append_field(buf_t *b, const char *name, size_t nl, const char *value, size_t vl)
+{
+    int rc = buf_reserve(b, nl + vl + 4);
+    if (rc < 0)
+        return rc;
+    char *p = buf_tail(b);
+    memcpy(p, name, nl);
+    memcpy(p + nl, ": ", 2);
+    memcpy(p + nl + 2, value, vl);
+    memcpy(p + nl + 2 + vl, "\r\n", 2);
+    buf_commit(b, nl + vl + 4);
+    return 0;
+}
+
+/* Decimal digits of v at out (room for 20); returns their count. */
+static size_t format_u64(uint64_t v, char *out)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Appends the status line "HTTP/1.1 NNN Reason\r\n" (status 200..999). */
+static int append_status_line(buf_t *b, int status)
+{
+    const char *reason = http_status_reason(status);
+    size_t rl = strlen(reason);
+    int rc = buf_reserve(b, 9 + 3 + 1 + rl + 2);
+    if (rc < 0)
+        return rc;
+    char *p = buf_tail(b);
+    memcpy(p, "HTTP/1.1 ", 9);
+    p[9] = (char)('0' + status / 100);
+    p[10] = (char)('0' + status / 10 % 10);
+    p[11] = (char)('0' + status % 10);
+    p[12] = ' ';
+    memcpy(p + 13, reason, rl);
+    memcpy(p + 13 + rl, "\r\n", 2);
+    buf_commit(b, 9 + 3 + 1 + rl + 2);
+    return 0;
+}
+
 int http_res_header(http_req *r, const char *name, const char *value)
 {
     if (!r->hc)
@@ -233,7 +281,7 @@ int http_res_header(http_req *r, const char *name, const char *value)
     }
     if (!strcasecmp(name, "date"))
         r->res_has_date = true;
-    return buf_appendf(&r->res_fields, "%s: %s\r\n", name, value);
+    return append_field(&r->res_fields, name, strlen(name), value, strlen(value));
 }
 
 static int start_response(http_req *r, int status, int64_t content_length)
@@ -251,15 +299,19 @@ static int start_response(http_req *r, int status, int64_t content_length)
     if (r->head.expect_continue && !r->sent_continue && !http_body_done(&r->body))
         hc->closing = true;
     buf_t *h = &r->res_head;
-    int rc = buf_appendf(h, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
-    if (rc == 0 && !r->res_has_date)
-        rc = buf_appendf(h, "Date: %s\r\n", date_now());
+    int rc = append_status_line(h, status);
+    if (rc == 0 && !r->res_has_date) {
+        const char *date = date_now();
+        rc = append_field(h, "Date", 4, date, strlen(date));
+    }
     if (rc == 0 && !buf_empty(&r->res_fields))
         rc = buf_append(h, buf_data(&r->res_fields), buf_len(&r->res_fields));
     buf_free(&r->res_fields);
     if (rc == 0 && !bodiless_status) {
         if (content_length >= 0) {
-            rc = buf_appendf(h, "Content-Length: %" PRId64 "\r\n", content_length);
+            char num[20];
+            size_t nl = format_u64((uint64_t)content_length, num);
+            rc = append_field(h, "Content-Length", 14, num, nl);
             r->res_left = content_length;
         } else if (r->head.minor == 1) {
             rc = buf_append_str(h, "Transfer-Encoding: chunked\r\n");
