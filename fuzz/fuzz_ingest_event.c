@@ -27,6 +27,7 @@
 #include "../ingest/append_script.c"
 #include "../ingest/cors.c"
 #include "../ingest/event.c"
+#include "../ingest/json_slice.c"
 #include "../ingest/replay.c"
 #include "../ingest/route.c"
 #include "../ingest/signature.c"
