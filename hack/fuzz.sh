@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target fuzz/fuzz_*.c with clang (ASan + UBSan) and
 # runs each for the given number of seconds (default 60) from its committed
-# seed corpus fuzz/corpus/<target>/. New inputs go to a scratch corpus, so the
+# seed corpus fuzz/corpus/<target>/. With FUZZ_BUDGET set, that many seconds
+# are shared evenly by all targets instead (at least 5 each), so adding a
+# target does not lengthen `make test`. New inputs go to a scratch corpus, so the
 # committed one only changes when someone copies an interesting input in.
 # A crash leaves its input in fuzz/ and fails the run.
 set -uo pipefail
@@ -19,6 +21,10 @@ if [ ${#targets[@]} -eq 0 ]; then
   echo "fuzz: no targets yet"
   echo "0 passed, 0 failed"
   exit 0
+fi
+if [ -n "${FUZZ_BUDGET:-}" ]; then
+  seconds=$((FUZZ_BUDGET / ${#targets[@]}))
+  [ "$seconds" -ge 5 ] || seconds=5
 fi
 for src in "${targets[@]}"; do
   name=$(basename "$src" .c)

@@ -214,8 +214,18 @@ void ev_timer_stop(ev_loop *loop, ev_timer *t)
 
 void ev_timer_start(ev_loop *loop, ev_timer *t, uint64_t after_ms)
 {
-    ev_timer_stop(loop, t);
-    t->due_ms = loop->now_ms + after_ms;
+    uint64_t due = loop->now_ms + after_ms;
+    if (t->heap_index != 0) {
+        /* Re-arming (per request, per read): move it within the heap. */
+        uint64_t old = t->due_ms;
+        t->due_ms = due;
+        if (due < old)
+            heap_up(loop, t->heap_index);
+        else if (due > old)
+            heap_down(loop, t->heap_index);
+        return;
+    }
+    t->due_ms = due;
     if (loop->heap_len + 1 >= loop->heap_cap) {
         loop->heap_cap *= 2;
         loop->heap = xrealloc(loop->heap, loop->heap_cap * sizeof *loop->heap);

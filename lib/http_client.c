@@ -15,6 +15,9 @@
 #include <sys/uio.h>
 
 #define KEY_MAX 300
+#define CLIENT_SPARE_MAX 64                          /* finished requests kept for reuse */
+#define CLIENT_IN_KEEP (2 * HTTP_CLIENT_READ_CHUNK)  /* idle conns keep their input buffer */
+#define CLIENT_OUT_KEEP 4096                         /* spare requests keep their output buffer */
 
 typedef struct cconn cconn;
 
@@ -24,6 +27,9 @@ struct http_client {
     cconn *idle;           /* idle pooled connections, most recent first */
     size_t nidle;
     http_creq *active;     /* requests not yet finished */
+    http_creq *spare;      /* freed requests kept for reuse (next-linked) */
+    size_t nspare;
+    bool freeing;          /* http_client_free() is running */
     uint64_t connects;
 };
 
@@ -49,7 +55,7 @@ struct http_creq {
     cconn *cc;
     http_client_req o;     /* callbacks and settings; strings copied to pool */
     char key[KEY_MAX];
-    char peer[KEY_MAX];    /* "host:port" for messages */
+    char peer[KEY_MAX];    /* "host:port" for messages, filled by creq_peer() */
     pool pool;
     buf_t out;             /* the request head (and whole body) as sent */
     http_response res;
@@ -100,7 +106,9 @@ static void idle_unlink(cconn *cc)
     cc->prev = cc->next = NULL;
     cc->idle = false;
     cl->nidle--;
-    ev_timer_stop(cl->loop, &cc->idle_timer);
+    /* The idle timer stays armed (it checks cc->idle when it fires): a
+     * connection taken for every request would otherwise leave and enter
+     * the loop's timer heap each time; to_idle() re-arms it in place. */
 }
 
 static void cconn_doom(cconn *cc)
@@ -122,15 +130,18 @@ static void cconn_leave(cconn *cc)
 
 static void on_idle_timeout(ev_loop *loop, ev_timer *t, void *arg)
 {
-    cconn_doom(arg);
+    cconn *cc = arg;
+    if (cc->idle)
+        cconn_doom(cc);
 }
 
 static void to_idle(cconn *cc)
 {
     http_client *cl = cc->cl;
     unsigned same = 0;
-    for (cconn *x = cl->idle; x; x = x->next)
-        same += strcmp(x->key, cc->key) == 0;
+    if (cl->nidle >= cl->o.max_idle_per_host) /* else there is room for sure */
+        for (cconn *x = cl->idle; x; x = x->next)
+            same += strcmp(x->key, cc->key) == 0;
     if (same >= cl->o.max_idle_per_host || cc->eof || !buf_empty(&cc->in)) {
         cconn_doom(cc);
         return;
@@ -144,7 +155,7 @@ static void to_idle(cconn *cc)
     cl->idle = cc;
     cl->nidle++;
     http_head_parser_reset(&cc->parser);
-    buf_shrink_idle(&cc->in, 0);
+    buf_shrink_idle(&cc->in, CLIENT_IN_KEEP);
     ev_timer_start(cl->loop, &cc->idle_timer, cl->o.idle_timeout_ms);
 }
 
@@ -174,11 +185,51 @@ static void unlink_active(http_creq *q)
 
 static void creq_free(http_creq *q)
 {
-    ev_timer_stop(q->cl->loop, &q->timer);
+    http_client *cl = q->cl;
+    ev_timer_stop(cl->loop, &q->timer);
+    buf_free(&q->body_buf);
+    if (cl->nspare < CLIENT_SPARE_MAX && !cl->freeing) {
+        /* Kept with one pool block and its output buffer for the next request. */
+        pool_clear(&q->pool);
+        buf_reset(&q->out);
+        buf_shrink_idle(&q->out, CLIENT_OUT_KEEP);
+        q->next = cl->spare;
+        cl->spare = q;
+        cl->nspare++;
+        return;
+    }
     pool_destroy(&q->pool);
     buf_free(&q->out);
-    buf_free(&q->body_buf);
     free(q);
+}
+
+/* A zeroed request, from the spares when there is one. */
+static http_creq *creq_alloc(http_client *cl)
+{
+    http_creq *q = cl->spare;
+    if (!q) {
+        q = xcalloc(1, sizeof *q);
+        pool_init(&q->pool, 0);
+        buf_init(&q->out, (size_t)64 << 20);
+        return q;
+    }
+    cl->spare = q->next;
+    cl->nspare--;
+    pool keep_pool = q->pool;
+    buf_t keep_out = q->out;
+    memset(q, 0, sizeof *q);
+    q->pool = keep_pool;
+    q->out = keep_out;
+    return q;
+}
+
+/* "host:port" ("[v6]:port") of the request's upstream, for messages. */
+static const char *creq_peer(http_creq *q)
+{
+    if (!q->peer[0])
+        snprintf(q->peer, sizeof q->peer, strchr(q->o.host, ':') ? "[%s]:%d" : "%s:%d",
+                 q->o.host, q->o.port);
+    return q->peer;
 }
 
 static void creq_leave(http_creq *q)
@@ -256,11 +307,11 @@ static void on_timer(ev_loop *loop, ev_timer *t, void *arg)
     if (q->pending_err) {
         finish(q, q->pending_err);
     } else if (!q->have_head) {
-        set_error(q, "no response from %s within %" PRIu32 " ms", q->peer,
+        set_error(q, "no response from %s within %" PRIu32 " ms", creq_peer(q),
                   q->o.response_timeout_ms);
         finish(q, -ETIMEDOUT);
     } else {
-        set_error(q, "response body from %s stalled for %" PRIu32 " ms", q->peer,
+        set_error(q, "response body from %s stalled for %" PRIu32 " ms", creq_peer(q),
                   q->cl->o.read_timeout_ms);
         finish(q, -ETIMEDOUT);
     }
@@ -278,7 +329,7 @@ static void cc_connect(conn *c, int status, void *ud)
     http_creq *q = cc->q;
     if (q) {
         q->depth++;
-        set_error(q, "connecting to %s failed: %s", q->peer, conn_error(c));
+        set_error(q, "connecting to %s failed: %s", creq_peer(q), conn_error(c));
         release_conn(q, false);
         finish(q, status);
         creq_leave(q);
@@ -306,7 +357,7 @@ static void read_into(cconn *cc)
             return;
         }
         if (n < 0) {
-            set_error(q, "reading from %s failed: %s", q->peer, conn_error(cc->c));
+            set_error(q, "reading from %s failed: %s", creq_peer(q), conn_error(cc->c));
             fail_conn(q, (int)n);
             return;
         }
@@ -360,7 +411,7 @@ static void cc_error(conn *c, int err, void *ud)
     http_creq *q = cc->q;
     if (q) {
         q->depth++;
-        set_error(q, "connection to %s failed: %s", q->peer, conn_error(c));
+        set_error(q, "connection to %s failed: %s", creq_peer(q), conn_error(c));
         fail_conn(q, err);
         creq_leave(q);
     }
@@ -405,7 +456,7 @@ static void deliver(http_creq *q, const char *p, size_t n)
     if (q->o.on_data) {
         q->o.on_data(q, p, n, q->o.ud);
     } else if (buf_append(&q->body_buf, p, n) < 0) {
-        set_error(q, "response body from %s exceeds %zu bytes", q->peer, q->body_buf.max - 1);
+        set_error(q, "response body from %s exceeds %zu bytes", creq_peer(q), q->body_buf.max - 1);
         release_conn(q, false);
         finish(q, -EFBIG);
     }
@@ -420,7 +471,7 @@ static int take_head(http_creq *q, cconn *cc)
     ssize_t n = http_parse_response(&cc->parser, data, buf_len(&cc->in), q->head_method, &tmp);
     if (n == 0) {
         if (cc->eof) {
-            set_error(q, "%s closed the connection before %s", q->peer,
+            set_error(q, "%s closed the connection before %s", creq_peer(q),
                       buf_empty(&cc->in) ? "sending a response" : "the response head was complete");
             fail_conn(q, -ECONNRESET);
             return -1;
@@ -428,7 +479,7 @@ static int take_head(http_creq *q, cconn *cc)
         return 0;
     }
     if (n < 0) {
-        set_error(q, "invalid response from %s: %s", q->peer, http_err_str((int)n));
+        set_error(q, "invalid response from %s: %s", creq_peer(q), http_err_str((int)n));
         release_conn(q, false);
         finish(q, n == -HTTP_E_BODY_TOO_LARGE ? -EFBIG : -EPROTO);
         return -1;
@@ -475,7 +526,7 @@ static void process_input(http_creq *q)
                     finish(q, 0);
                 } else {
                     set_error(q, "%s closed the connection in the middle of the response body "
-                              "(%" PRIu64 " bytes received)", q->peer, q->body.total);
+                              "(%" PRIu64 " bytes received)", creq_peer(q), q->body.total);
                     release_conn(q, false);
                     finish(q, -ECONNRESET);
                 }
@@ -485,7 +536,7 @@ static void process_input(http_creq *q)
         http_str piece;
         ssize_t n = http_body_feed(&q->body, buf_data(&cc->in), buf_len(&cc->in), &piece);
         if (n < 0) {
-            set_error(q, "invalid response body from %s: %s", q->peer, http_err_str((int)n));
+            set_error(q, "invalid response body from %s: %s", creq_peer(q), http_err_str((int)n));
             release_conn(q, false);
             finish(q, n == -HTTP_E_BODY_TOO_LARGE ? -EFBIG : -EPROTO);
             break;
@@ -510,7 +561,7 @@ static void send_request(http_creq *q)
     } else {
         cc = cconn_new(cl, q);
         if (!cc) {
-            set_error(q, "cannot connect to %s: invalid address", q->peer);
+            set_error(q, "cannot connect to %s: invalid address", creq_peer(q));
             fail_async(q, -EINVAL);
             return;
         }
@@ -520,7 +571,7 @@ static void send_request(http_creq *q)
     ev_timer_start(cl->loop, &q->timer, q->o.response_timeout_ms);
     int rc = conn_write(cc->c, buf_data(&q->out), buf_len(&q->out));
     if (rc < 0) {
-        set_error(q, "writing to %s failed: %s", q->peer, conn_error(cc->c));
+        set_error(q, "writing to %s failed: %s", creq_peer(q), conn_error(cc->c));
         release_conn(q, false);
         fail_async(q, rc);
     }
@@ -547,45 +598,117 @@ static bool slice_ok(http_str s, bool name)
     return !name || s.len > 0;
 }
 
-static int build_request(http_creq *q, const http_client_req *o)
+/* Decimal digits of v at out (room for 20); returns their count. */
+static size_t format_u64(uint64_t v, char *out)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Appends the pieces in order (no formatting: this runs per request). */
+static int append_all(buf_t *b, const http_str *parts, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].len;
+    int rc = buf_reserve(b, total);
+    if (rc < 0)
+        return rc;
+    char *p = buf_tail(b);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, parts[i].p, parts[i].len);
+        p += parts[i].len;
+    }
+    buf_commit(b, total);
+    return 0;
+}
+
+#define LIT(s) ((http_str){ (s), sizeof(s) - 1 })
+
+/* What the request's method means for the exchange. */
+static void method_traits(const char *m, bool *head, bool *idempotent, bool *body)
+{
+    *head = strcmp(m, "HEAD") == 0;
+    *idempotent = *head || !strcmp(m, "GET") || !strcmp(m, "PUT") || !strcmp(m, "DELETE") ||
+                  !strcmp(m, "OPTIONS") || !strcmp(m, "TRACE");
+    *body = !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH");
+}
+
+static int build_request(http_creq *q, const http_client_req *o, bool body_method)
 {
     buf_t *b = &q->out;
-    char hostbuf[KEY_MAX];
-    const char *hh = o->host_header;
-    if (!hh) {
-        bool v6 = strchr(o->host, ':') != NULL;
-        int defport = o->tls ? 443 : 80;
-        if (o->port == defport)
-            snprintf(hostbuf, sizeof hostbuf, v6 ? "[%s]" : "%s", o->host);
-        else
-            snprintf(hostbuf, sizeof hostbuf, v6 ? "[%s]:%d" : "%s:%d", o->host, o->port);
-        hh = hostbuf;
+    char port[20];
+    http_str host[5] = { { o->host, strlen(o->host) } };
+    size_t nhost = 1;
+    if (!o->host_header) {
+        bool v6 = memchr(host[0].p, ':', host[0].len) != NULL;
+        if (v6) {
+            host[0] = LIT("[");
+            host[nhost++] = (http_str){ o->host, strlen(o->host) };
+            host[nhost++] = LIT("]");
+        }
+        if (o->port != (o->tls ? 443 : 80)) {
+            host[nhost++] = LIT(":");
+            host[nhost++] = (http_str){ port, format_u64((uint64_t)o->port, port) };
+        }
+    } else {
+        host[0] = (http_str){ o->host_header, strlen(o->host_header) };
     }
-    int rc = buf_appendf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", o->method, o->target, hh);
+    http_str line[] = { { o->method, strlen(o->method) }, LIT(" "),
+                        { o->target, strlen(o->target) }, LIT(" HTTP/1.1\r\nHost: ") };
+    int rc = append_all(b, line, LO_ARRAY_SIZE(line));
+    if (rc == 0)
+        rc = append_all(b, host, nhost);
+    if (rc == 0)
+        rc = buf_append(b, "\r\n", 2);
     for (unsigned i = 0; rc == 0 && i < o->nheaders; i++) {
         const http_header *h = &o->headers[i];
         if (!slice_ok(h->name, true) || !slice_ok(h->value, false))
             return -EINVAL;
-        rc = buf_appendf(b, "%.*s: %.*s\r\n", (int)h->name.len, h->name.p, (int)h->value.len,
-                         h->value.p);
+        http_str f[] = { h->name, LIT(": "), h->value, LIT("\r\n") };
+        rc = append_all(b, f, LO_ARRAY_SIZE(f));
     }
-    bool body_method = strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0 ||
-                       strcmp(o->method, "PATCH") == 0;
     if (rc == 0) {
+        char num[20];
+        http_str cl[] = { LIT("Content-Length: "), { num, 0 }, LIT("\r\n") };
         if (o->body_stream) {
-            if (o->body_stream_length >= 0)
-                rc = buf_appendf(b, "Content-Length: %" PRId64 "\r\n", o->body_stream_length);
-            else
+            if (o->body_stream_length >= 0) {
+                cl[1].len = format_u64((uint64_t)o->body_stream_length, num);
+                rc = append_all(b, cl, LO_ARRAY_SIZE(cl));
+            } else {
                 rc = buf_append_str(b, "Transfer-Encoding: chunked\r\n");
+            }
         } else if (o->body_len > 0 || body_method) {
-            rc = buf_appendf(b, "Content-Length: %zu\r\n", o->body_len);
+            cl[1].len = format_u64((uint64_t)o->body_len, num);
+            rc = append_all(b, cl, LO_ARRAY_SIZE(cl));
         }
     }
     if (rc == 0)
-        rc = buf_append_str(b, "\r\n");
+        rc = buf_append(b, "\r\n", 2);
     if (rc == 0 && !o->body_stream && o->body_len)
         rc = buf_append(b, o->body, o->body_len);
     return rc;
+}
+
+/* "host|port|tls": which pooled connections can carry the request. */
+static void make_key(char *key, const http_client_req *o)
+{
+    size_t hl = strlen(o->host);
+    if (hl > KEY_MAX - 32)
+        hl = KEY_MAX - 32;
+    memcpy(key, o->host, hl);
+    key[hl++] = '|';
+    hl += format_u64((uint64_t)o->port, key + hl);
+    key[hl++] = '|';
+    key[hl++] = o->tls ? '1' : '0';
+    key[hl] = 0;
 }
 
 int http_client_request(http_client *cl, const http_client_req *o, http_creq **out)
@@ -596,13 +719,13 @@ int http_client_request(http_client *cl, const http_client_req *o, http_creq **o
         (o->body_stream && o->body_len) || (o->body_len && !o->body) ||
         (o->tls && !cl->o.tls))
         return -EINVAL;
-    http_creq *q = xcalloc(1, sizeof *q);
+    http_creq *q = creq_alloc(cl);
     q->cl = cl;
-    pool_init(&q->pool, 0);
-    buf_init(&q->out, (size_t)64 << 20);
     buf_init(&q->body_buf, cl->o.body_buffer_max + 1);
     ev_timer_init(&q->timer, on_timer, q);
-    if (build_request(q, o) < 0) {
+    bool head, idempotent, body_method;
+    method_traits(o->method, &head, &idempotent, &body_method);
+    if (build_request(q, o, body_method) < 0) {
         creq_free(q);
         return -EINVAL;
     }
@@ -613,15 +736,11 @@ int http_client_request(http_client *cl, const http_client_req *o, http_creq **o
     q->o.body = NULL;
     if (!q->o.response_timeout_ms)
         q->o.response_timeout_ms = cl->o.response_timeout_ms;
-    q->head_method = strcmp(o->method, "HEAD") == 0;
-    q->idempotent = q->head_method || !strcmp(o->method, "GET") || !strcmp(o->method, "PUT") ||
-                    !strcmp(o->method, "DELETE") || !strcmp(o->method, "OPTIONS") ||
-                    !strcmp(o->method, "TRACE");
+    q->head_method = head;
+    q->idempotent = idempotent;
     q->req_left = o->body_stream ? o->body_stream_length : 0;
     q->req_ended = !o->body_stream;
-    snprintf(q->key, sizeof q->key, "%s|%d|%d", o->host, o->port, o->tls ? 1 : 0);
-    snprintf(q->peer, sizeof q->peer, strchr(o->host, ':') ? "[%s]:%d" : "%s:%d", o->host,
-             o->port);
+    make_key(q->key, o);
     q->next = cl->active;
     if (cl->active)
         cl->active->prev = q;
@@ -725,6 +844,23 @@ const char *http_creq_error(const http_creq *q) { return q->err; }
 
 bool http_creq_reused(const http_creq *q) { return q->reused; }
 
+int http_creq_take_conn(http_creq *q, const conn_cbs *cbs, void *ud, conn **out, buf_t *rest)
+{
+    cconn *cc = q->cc;
+    if (!cc || !q->have_head || q->done || q->cancelled)
+        return -EINVAL;
+    if (rest && buf_append(rest, buf_data(&cc->in), buf_len(&cc->in)) < 0)
+        return -ENOBUFS;
+    buf_reset(&cc->in);
+    conn *c = cc->c;
+    cc->c = NULL; /* cconn_free closes nothing now */
+    conn_set_cbs(c, cbs, ud);
+    conn_resume_read(c); /* an EOF seen already is read again */
+    http_creq_cancel(q);
+    *out = c;
+    return 0;
+}
+
 /* ---- the client ---- */
 
 http_client *http_client_new(ev_loop *loop, const http_client_opts *o)
@@ -751,10 +887,18 @@ void http_client_free(http_client *cl)
 {
     if (!cl)
         return;
+    cl->freeing = true;
     while (cl->active)
         http_creq_cancel(cl->active);
     while (cl->idle)
         cconn_doom(cl->idle);
+    while (cl->spare) {
+        http_creq *q = cl->spare;
+        cl->spare = q->next;
+        pool_destroy(&q->pool);
+        buf_free(&q->out);
+        free(q);
+    }
     free(cl);
 }
 

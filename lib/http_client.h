@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "conn.h"
 #include "ev.h"
 #include "http_parse.h"
@@ -118,5 +119,12 @@ const char *http_creq_body(const http_creq *q, size_t *len);
 const char *http_creq_error(const http_creq *q);
 /* True if the request went on a pooled (reused) connection. */
 bool http_creq_reused(const http_creq *q);
+/* From on_head (a 101 Switching Protocols, say): takes q's connection out
+ * of the client. The bytes that followed the head are appended to rest
+ * (may be NULL: dropped); the conn gets cbs/ud, reading on; the caller
+ * owns *out (conn_close() / conn_close_flush()). q ends without on_done
+ * and is freed once the callback returns. 0, -EINVAL (no head yet or no
+ * connection), -ENOBUFS (rest too small; nothing changed). */
+int http_creq_take_conn(http_creq *q, const conn_cbs *cbs, void *ud, conn **out, buf_t *rest);
 
 #endif

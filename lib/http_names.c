@@ -149,12 +149,6 @@ bool http_response_bodiless(int status, bool head_request)
     return head_request || (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-bool http_str_ieq(http_str s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.len == n && strncasecmp(s.p, lit, n) == 0;
-}
-
 const http_header *http_header_find(const http_header *h, unsigned n, const char *name)
 {
     size_t len = strlen(name);

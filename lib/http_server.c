@@ -49,7 +49,8 @@ static void set_wait(hconn *hc, enum hconn_wait w)
     hc->wait = w;
     switch (w) {
     case HC_WAIT_NONE:
-        ev_timer_stop(hc->srv->loop, &hc->rtimer);
+        /* Left armed (it does nothing then): the next wait re-arms it in
+         * place instead of leaving and re-entering the timer heap per request. */
         break;
     case HC_WAIT_NEW:
     case HC_WAIT_HEAD:
@@ -126,14 +127,10 @@ static void dispatch(hconn *hc, http_req *r)
 static void start_request(hconn *hc, const http_request *parsed, size_t head_len)
 {
     http_server *s = hc->srv;
-    http_req *r = xcalloc(1, sizeof *r);
-    r->srv = s;
+    http_req *r = req_alloc(s);
     r->hc = hc;
     r->refs = 1;
     r->res_left = -1;
-    pool_init(&r->pool, 0);
-    buf_init(&r->res_fields, HTTP_SERVER_RES_HEAD_MAX);
-    buf_init(&r->res_head, HTTP_SERVER_RES_HEAD_MAX);
     buf_init(&r->body_buf, s->o.body_buffer_max + 1);
 
     /* The head moves into the request's pool, so the input buffer can be
@@ -539,11 +536,15 @@ void http_server_free(http_server *s)
     ev_timer_stop(s->loop, &s->drain_timer);
     s->drain_done = NULL;
     conn_listener_close(s->listener);
+    s->listener = NULL;
     while (s->conns) {
         hconn *hc = s->conns;
         hc->doomed = true;
         hc->doom_flush = false;
         hconn_destroy(hc);
     }
-    free(s);
+    s->freed = true;
+    req_free_spares(s);
+    if (s->live_reqs == 0)
+        free(s); /* else with the last request (req_unref) */
 }

@@ -24,7 +24,8 @@
  * syntax, smuggling attempts), 413 (body over the limit), 414 (request line),
  * 431 (head), 417 (unknown expectation), 501 (transfer coding), 505
  * (version), 408 (header or body timeout after some bytes), 503 (beyond
- * max_conns). An Upgrade request is answered as a plain request.
+ * max_conns). An Upgrade request is answered as a plain request unless
+ * the handler takes its connection over (http_req_take_conn).
  *
  * A client that closes its side while a request is in progress is taken to
  * have gone away (the request turns dead), as nginx does by default.
@@ -38,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "conn.h"
 #include "ev.h"
 #include "http_parse.h"
@@ -145,6 +147,9 @@ void http_req_resume_body(http_req *r);
  * 0, -EINVAL (CR/LF in the text, a bad name, or the response already
  * started), or -ECONNRESET (dead request). */
 int http_res_header(http_req *r, const char *name, const char *value);
+/* As http_res_header, with name and value as slices (copied; they need no
+ * NUL, and may not contain one). */
+int http_res_header_str(http_req *r, http_str name, http_str value);
 /* A whole response with a Content-Length body; finishes the request.
  * content_type may be NULL. 0 or -errno (the request is finished anyway). */
 int http_respond(http_req *r, int status, const char *content_type, const void *body, size_t len);
@@ -166,5 +171,16 @@ void http_res_on_drain(http_req *r, void (*cb)(http_req *r, void *arg), void *ar
  * has not started its response gets a 500; a started one has its
  * connection closed. */
 void http_req_release(http_req *r);
+
+/* Takes the connection of r away from the server (for a protocol switch
+ * after an Upgrade request, e.g. to tunnel it): r must be alive, its body
+ * complete (none, for an Upgrade) and its response not started. The bytes
+ * the client sent past the head are appended to rest (may be NULL: they
+ * are dropped); the conn gets cbs/ud, reading on. r is finished by this
+ * call (no cancel callback runs); the caller owns *out and closes it with
+ * conn_close() or conn_close_flush(); it no longer counts against
+ * max_conns or holds up a drain. 0, -ECONNRESET (dead request), -EINVAL
+ * (not in that state), -ENOBUFS (rest too small; nothing changed). */
+int http_req_take_conn(http_req *r, const conn_cbs *cbs, void *ud, conn **out, buf_t *rest);
 
 #endif

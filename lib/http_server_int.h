@@ -10,6 +10,8 @@
 #include "http_server.h"
 
 #define HTTP_SERVER_RES_HEAD_MAX (64u << 10) /* response head bytes */
+#define HTTP_SERVER_SPARE_MAX 64             /* finished requests kept for reuse */
+#define HTTP_SERVER_SPARE_KEEP 4096u         /* ... with head buffers up to this */
 
 typedef struct hconn hconn;
 
@@ -24,6 +26,11 @@ struct http_server {
     void (*drain_done)(http_server *s, void *arg);
     void *drain_arg;
     ev_timer drain_timer;        /* reports the end of a drain from the loop */
+    http_req *spare;             /* finished requests kept for reuse */
+    size_t nspare;
+    size_t live_reqs;            /* requests not yet freed (handlers may outlive
+                                  * the server: it is freed after the last) */
+    bool freed;                  /* http_server_free() was called */
 };
 
 /* What the read timer of a connection is waiting for. */
@@ -55,10 +62,12 @@ struct hconn {
     bool doom_flush;             /* ... sending queued output first */
     bool processing;
     bool reprocess;
+    char peer[CONN_ADDR_STR_MAX]; /* "ip:port", formatted on first use */
 };
 
 struct http_req {
     http_server *srv;
+    http_req *next_spare;        /* in srv->spare */
     hconn *hc;                   /* NULL once dead */
     int refs;                    /* the connection's + the handler's */
     pool pool;
@@ -105,7 +114,12 @@ void hconn_watch_output(hconn *hc);
 void hconn_kick_body(hconn *hc);
 
 /* http_server_res.c */
+/* A zeroed request of s (from its spares when there is one), refs 0. */
+http_req *req_alloc(http_server *s);
+/* Drops a reference; the last one frees r (or keeps it as a spare). */
 void req_unref(http_req *r);
+/* Frees the spares (the server is going). */
+void req_free_spares(http_server *s);
 /* Sends an error response if none started, then closes the connection. */
 void req_fail(hconn *hc, int status, const char *why);
 /* Sends "100 Continue" once if the client asked for it. */

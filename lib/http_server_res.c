@@ -3,6 +3,7 @@
  * or chunked), with the request's lifetime rules (see http_server.h). */
 #include "http_server_int.h"
 #include "common.h"
+#include "http_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,15 +15,74 @@
 
 static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
+http_req *req_alloc(http_server *s)
+{
+    http_req *r = s->spare;
+    s->live_reqs++;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        r->srv = s;
+        pool_init(&r->pool, 0);
+        buf_init(&r->res_fields, HTTP_SERVER_RES_HEAD_MAX);
+        buf_init(&r->res_head, HTTP_SERVER_RES_HEAD_MAX);
+        return r;
+    }
+    s->spare = r->next_spare;
+    s->nspare--;
+    pool keep_pool = r->pool;
+    buf_t keep_fields = r->res_fields, keep_head = r->res_head;
+    memset(r, 0, sizeof *r);
+    r->srv = s;
+    r->pool = keep_pool;
+    r->res_fields = keep_fields;
+    r->res_head = keep_head;
+    return r;
+}
+
+static void req_destroy(http_req *r)
+{
+    pool_destroy(&r->pool);
+    buf_free(&r->res_fields);
+    buf_free(&r->res_head);
+    free(r);
+}
+
 void req_unref(http_req *r)
 {
     if (--r->refs > 0)
         return;
-    pool_destroy(&r->pool);
+    http_server *s = r->srv;
     buf_free(&r->body_buf);
-    buf_free(&r->res_fields);
-    buf_free(&r->res_head);
-    free(r);
+    s->live_reqs--;
+    if (s->freed) {
+        req_destroy(r);
+        if (s->live_reqs == 0)
+            free(s);
+        return;
+    }
+    if (s->nspare >= HTTP_SERVER_SPARE_MAX) {
+        req_destroy(r);
+        return;
+    }
+    /* Kept with one pool block and its head buffers for the next request. */
+    pool_clear(&r->pool);
+    buf_reset(&r->res_fields);
+    buf_shrink_idle(&r->res_fields, HTTP_SERVER_SPARE_KEEP);
+    buf_reset(&r->res_head);
+    buf_shrink_idle(&r->res_head, HTTP_SERVER_SPARE_KEEP);
+    r->next_spare = s->spare;
+    s->spare = r;
+    s->nspare++;
+}
+
+void req_free_spares(http_server *s)
+{
+    while (s->spare) {
+        http_req *r = s->spare;
+        s->spare = r->next_spare;
+        s->nspare--;
+        req_destroy(r);
+    }
 }
 
 /* The handler is done with r; r may be freed by this call. */
@@ -63,7 +123,7 @@ static int send_iov(http_req *r, const struct iovec *iov, int n)
     if (k == 0)
         return 0;
     int rc = conn_writev(hc->c, v, k);
-    buf_free(&r->res_head);
+    buf_reset(&r->res_head);
     if (rc < 0) {
         hconn_doom(hc, false);
         return rc;
@@ -134,10 +194,21 @@ pool *http_req_pool(http_req *r) { return &r->pool; }
 
 void http_req_peer(const http_req *r, char *buf, size_t len)
 {
-    if (r->hc)
-        conn_peer_str(r->hc->c, buf, len);
-    else if (len)
-        snprintf(buf, len, "-");
+    hconn *hc = r->hc;
+    if (!hc) {
+        if (len)
+            snprintf(buf, len, "-");
+        return;
+    }
+    if (!hc->peer[0]) /* once per connection: inet_ntop and printf cost */
+        conn_peer_str(hc->c, hc->peer, sizeof hc->peer);
+    size_t n = strlen(hc->peer);
+    if (len == 0)
+        return;
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, hc->peer, n);
+    buf[n] = 0;
 }
 
 bool http_req_alive(const http_req *r) { return r->hc != NULL; }
@@ -206,11 +277,18 @@ void http_req_resume_body(http_req *r)
 
 /* ---- responses ---- */
 
-static bool field_text_ok(const char *s)
+/* A field name (a token, never empty) or value: no CR, LF or NUL; the name
+ * no colon or whitespace either. */
+static bool field_ok(http_str t, bool name)
 {
-    for (; *s; s++)
-        if (*s == '\r' || *s == '\n')
+    if (name && t.len == 0)
+        return false;
+    for (size_t i = 0; i < t.len; i++) {
+        unsigned char c = (unsigned char)t.p[i];
+        if (c == '\r' || c == '\n' || c == 0 ||
+            (name && (c == ':' || c == ' ' || c == '\t')))
             return false;
+    }
     return true;
 }
 
@@ -263,25 +341,42 @@ static int append_status_line(buf_t *b, int status)
     return 0;
 }
 
-int http_res_header(http_req *r, const char *name, const char *value)
+int http_res_header_str(http_req *r, http_str name, http_str value)
 {
     if (!r->hc)
         return -ECONNRESET;
-    if (r->res_started || !*name || !field_text_ok(name) || !field_text_ok(value) ||
-        strchr(name, ':') || strchr(name, ' ') || strchr(name, '\t'))
+    if (r->res_started || !field_ok(name, true) || !field_ok(value, false))
         return -EINVAL;
     /* The server frames the response itself: framing fields from the handler
      * (a proxy copying its upstream's, say) would contradict it. */
-    if (!strcasecmp(name, "content-length") || !strcasecmp(name, "transfer-encoding"))
-        return 0;
-    if (!strcasecmp(name, "connection")) {
-        if (http_list_has_token((http_str){ value, strlen(value) }, "close"))
-            r->hc->closing = true;
-        return 0;
+    switch (name.len) {
+    case 4:
+        if (http_ieq_lower(name.p, "date", 4))
+            r->res_has_date = true;
+        break;
+    case 10:
+        if (http_ieq_lower(name.p, "connection", 10)) {
+            if (http_list_has_token(value, "close"))
+                r->hc->closing = true;
+            return 0;
+        }
+        break;
+    case 14:
+        if (http_ieq_lower(name.p, "content-length", 14))
+            return 0;
+        break;
+    case 17:
+        if (http_ieq_lower(name.p, "transfer-encoding", 17))
+            return 0;
+        break;
     }
-    if (!strcasecmp(name, "date"))
-        r->res_has_date = true;
-    return append_field(&r->res_fields, name, strlen(name), value, strlen(value));
+    return append_field(&r->res_fields, name.p, name.len, value.p, value.len);
+}
+
+int http_res_header(http_req *r, const char *name, const char *value)
+{
+    return http_res_header_str(r, (http_str){ name, strlen(name) },
+                               (http_str){ value, strlen(value) });
 }
 
 static int start_response(http_req *r, int status, int64_t content_length)
@@ -306,7 +401,7 @@ static int start_response(http_req *r, int status, int64_t content_length)
     }
     if (rc == 0 && !buf_empty(&r->res_fields))
         rc = buf_append(h, buf_data(&r->res_fields), buf_len(&r->res_fields));
-    buf_free(&r->res_fields);
+    buf_reset(&r->res_fields);
     if (rc == 0 && !bodiless_status) {
         if (content_length >= 0) {
             char num[20];

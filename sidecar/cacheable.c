@@ -10,7 +10,8 @@
 
 bool sidecar_cache_request_ok(const sidecar_rule *rule, const http_request *h)
 {
-    if (!rule || !rule->micro_cache || (h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD))
+    if (!rule || !rule->micro_cache || (h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD) ||
+        h->upgrade)
         return false;
     if (http_header_find(h->headers, h->nheaders, "authorization"))
         return false;
@@ -122,7 +123,11 @@ int sidecar_cache_storable(const sidecar_store_in *in, sidecar_store_out *out)
 int sidecar_cache_key(const http_request *h, buf_t *out)
 {
     int rc = 0;
-    rc |= buf_append(out, h->method.p, h->method.len);
+    /* HEAD is answered from GET's entry: same key. */
+    if (h->meth == HTTP_M_HEAD)
+        rc |= buf_append(out, "GET", 3);
+    else
+        rc |= buf_append(out, h->method.p, h->method.len);
     rc |= buf_append(out, " ", 1);
     for (size_t i = 0; i < h->host.len; i++) { /* host names are case-insensitive */
         char ch = (char)tolower((unsigned char)h->host.p[i]);

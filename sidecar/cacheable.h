@@ -4,9 +4,11 @@
  * key functions append to a buf_t.
  *
  * A request may use the cache when its route has microCache enabled, it is
- * GET or HEAD, carries no Authorization, and its Cache-Control has neither
- * no-store nor no-cache. (The proxy uses the cache for GET only so far:
- * HEAD requests go to the origin.)
+ * GET or HEAD, is no Upgrade request (those are tunnelled, never cached),
+ * carries no Authorization, and its Cache-Control has neither
+ * no-store nor no-cache. HEAD is answered from the GET entry (same
+ * fields, Content-Length included, no body); a HEAD that misses goes to
+ * the origin and stores nothing (it would have no body to store).
  *
  * A response is stored when none of these hold: Set-Cookie present (never
  * stored, whatever the rule says); Vary: *; no-store, no-cache or private
@@ -18,7 +20,7 @@
  * directives, else the rule's. A response that is not stored leaves a
  * hit-for-miss marker (SIDECAR_HFM_MS) so requests for it are not coalesced.
  *
- * Keys: "<METHOD> <host> <path?query>"; with Vary, the variant key appends
+ * Keys: "<METHOD> <host> <path?query>" (HEAD uses GET's); with Vary, the variant key appends
  * "\n<name>: <value>" for every field the Vary names (lower-cased names,
  * absent fields as empty values).
  */

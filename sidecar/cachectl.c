@@ -55,6 +55,33 @@ bool sidecar_cc_has(http_str cc, const char *directive)
     return false;
 }
 
+/* Appends s at out + *n if it fits with a NUL after it. */
+static bool put_text(char *out, size_t outlen, size_t *n, const char *s)
+{
+    size_t l = strlen(s);
+    if (*n + l >= outlen)
+        return false;
+    memcpy(out + *n, s, l);
+    *n += l;
+    return true;
+}
+
+static bool put_u32(char *out, size_t outlen, size_t *n, uint32_t v)
+{
+    char tmp[10];
+    size_t l = 0;
+    do {
+        tmp[l++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (*n + l >= outlen)
+        return false;
+    for (size_t i = 0; i < l; i++)
+        out[*n + i] = tmp[l - 1 - i];
+    *n += l;
+    return true;
+}
+
 static bool cacheable_status(int s)
 {
     switch (s) {
@@ -81,10 +108,16 @@ int sidecar_cc_decide(const sidecar_cc_in *in, char *out, size_t outlen)
             return 0;
     }
     uint32_t age = sidecar_cc_max_age(r, in->factor, in->jitter_u);
-    int n = snprintf(out, outlen, "public, max-age=%u", age);
-    if (n > 0 && (size_t)n < outlen && r->swr)
-        n += snprintf(out + n, outlen - (size_t)n, ", stale-while-revalidate=%u", r->swr);
-    if (n > 0 && (size_t)n < outlen && r->sie)
-        n += snprintf(out + n, outlen - (size_t)n, ", stale-if-error=%u", r->sie);
-    return n > 0 && (size_t)n < outlen ? 1 : 0;
+    /* Written by hand: this runs for every response. */
+    size_t n = 0;
+    bool ok = put_text(out, outlen, &n, "public, max-age=") && put_u32(out, outlen, &n, age);
+    if (ok && r->swr)
+        ok = put_text(out, outlen, &n, ", stale-while-revalidate=") &&
+             put_u32(out, outlen, &n, r->swr);
+    if (ok && r->sie)
+        ok = put_text(out, outlen, &n, ", stale-if-error=") && put_u32(out, outlen, &n, r->sie);
+    if (!ok || n >= outlen)
+        return 0;
+    out[n] = 0;
+    return 1;
 }

@@ -45,6 +45,7 @@ static struct {
     uint64_t observed_interval_ms;
     size_t cache_bytes;
     size_t cache_entry_bytes;
+    uint64_t tunnel_idle_ms;
 } c;
 
 static const cfg_option options[] = {
@@ -93,6 +94,8 @@ static const cfg_option options[] = {
              "micro-cache size (entries, headers, keys and per-entry overhead)"),
     CFG_SIZE("cache-entry-max", &c.cache_entry_bytes, "8MiB", 1024, (size_t)1 << 32,
              "largest response the micro-cache stores"),
+    CFG_DURATION("tunnel-idle-timeout", &c.tunnel_idle_ms, "300s", 1, 86400000,
+                 "an Upgrade (WebSocket) tunnel with no byte either way this long is closed"),
     CFG_STRING("log-level", &c.log_level, "info", "debug, info, warn or error"),
     CFG_END,
 };
@@ -174,6 +177,7 @@ int main(int argc, char **argv)
     set.observed_interval_ms = (uint32_t)c.observed_interval_ms;
     set.cache_bytes = c.cache_bytes;
     set.cache_entry_bytes = c.cache_entry_bytes;
+    set.tunnel_idle_ms = (uint32_t)c.tunnel_idle_ms;
 
     st.loop = ev_loop_new();
     if (sidecar_service_new(st.loop, &set, &rules, &st.svc, err, sizeof err) < 0) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cache.h"
 #include "cacheable.h"
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "pool.h"
 #include "service_int.h"
+#include "tunnel.h"
 
 typedef struct px {
     sidecar_service *svc;
@@ -52,19 +54,23 @@ typedef struct px {
 
 /* Fields that belong to one connection (RFC 9110 §7.6.1) and framing the
  * core writes itself. */
-static const char *const hop_by_hop[] = {
-    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-    "upgrade", "proxy-authorization", "proxy-authenticate", "content-length", "host", "expect",
+#define HOP(s) { s, sizeof s - 1 }
+static const struct { const char *name; size_t len; } hop_by_hop[] = {
+    HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"), HOP("te"),
+    HOP("trailer"), HOP("transfer-encoding"), HOP("upgrade"), HOP("proxy-authorization"),
+    HOP("proxy-authenticate"), HOP("content-length"), HOP("host"), HOP("expect"),
 };
 
+/* Runs for every field of every message: lengths first, names after. */
 static bool is_hop(http_str name, const http_header *hs, unsigned n)
 {
     for (size_t i = 0; i < LO_ARRAY_SIZE(hop_by_hop); i++)
-        if (http_str_ieq(name, hop_by_hop[i]))
+        if (name.len == hop_by_hop[i].len &&
+            strncasecmp(name.p, hop_by_hop[i].name, name.len) == 0)
             return true;
     /* ...and every field the Connection header names. */
     for (unsigned i = 0; i < n; i++) {
-        if (!http_str_ieq(hs[i].name, "connection"))
+        if (hs[i].name.len != 10 || !http_str_ieq(hs[i].name, "connection"))
             continue;
         char tok[64];
         if (name.len >= sizeof tok)
@@ -75,6 +81,18 @@ static bool is_hop(http_str name, const http_header *hs, unsigned n)
             return true;
     }
     return false;
+}
+
+/* The factor as "%.2f", formatted again only when it changes. */
+static const char *factor_text(double f)
+{
+    static double last = -1;
+    static char text[32];
+    if (f != last) {
+        snprintf(text, sizeof text, "%.2f", f);
+        last = f;
+    }
+    return text;
 }
 
 static void count_status(sidecar_service *svc, int status)
@@ -217,7 +235,6 @@ static int send_head(px *p, int status, const http_header *hs, unsigned n, int64
                      const char *age, const char *cache_status)
 {
     sidecar_service *svc = p->svc;
-    pool *pl = http_req_pool(p->r);
     const http_header *app_cc = NULL;
     bool set_cookie = false;
     for (unsigned i = 0; i < n; i++) {
@@ -241,18 +258,17 @@ static int send_head(px *p, int status, const http_header *hs, unsigned n, int64
             http_str_ieq(h->name, "age") ||
             (replace_cc && http_str_ieq(h->name, "cache-control")))
             continue;
-        http_res_header(p->r, pool_strndup(pl, h->name.p, h->name.len),
-                        pool_strndup(pl, h->value.p, h->value.len));
+        http_res_header_str(p->r, h->name, h->value);
     }
     if (replace_cc)
         http_res_header(p->r, "Cache-Control", cc);
-    char f[32];
-    snprintf(f, sizeof f, "%.2f", in.factor);
-    http_res_header(p->r, "X-Liftoff-Factor", f);
+    http_res_header(p->r, "X-Liftoff-Factor", factor_text(in.factor));
     if (age)
         http_res_header(p->r, "Age", age);
     if (cache_status)
         http_res_header(p->r, "Cache-Status", cache_status);
+    if (svc->draining) /* keep-alive clients leave before the listener closes */
+        http_res_header(p->r, "Connection", "close");
     p->res_started = true;
     count_status(svc, status);
     if (http_res_start(p->r, status, len) < 0) {
@@ -295,6 +311,16 @@ static void record_begin(px *p, const http_response *res)
     }
 }
 
+/* The upstream switched protocols: the handshake is over (the slot goes)
+ * and the tunnel takes both connections (tunnel.h). */
+static void px_tunnel(px *p, http_creq *q, const http_response *res)
+{
+    release_slot(p, (int64_t)(lo_mono_us() - p->t0_us));
+    p->finished = true;
+    p->q = NULL;
+    sidecar_tunnel_start(p->svc, p->r, q, res);
+}
+
 static void on_up_head(http_creq *q, const http_response *res, void *ud)
 {
     (void)q;
@@ -305,17 +331,23 @@ static void on_up_head(http_creq *q, const http_response *res, void *ud)
         return;
     if (res->status >= 500 && serve_stale(p))
         return;
+    if (res->status == 101 && http_req_head(p->r)->upgrade) {
+        px_tunnel(p, q, res);
+        return;
+    }
     if (p->recording)
         record_begin(p, res);
-    const char *cl_text = NULL;
-    const http_header *clh = http_header_find(res->headers, res->nheaders, "content-length");
-    if (clh)
-        cl_text = pool_strndup(http_req_pool(p->r), clh->value.p, clh->value.len);
     int64_t len = -1;
-    if (res->f.body == HTTP_BODY_LENGTH)
+    if (res->f.body == HTTP_BODY_LENGTH) {
         len = (int64_t)res->f.content_length;
-    else if (res->f.body == HTTP_BODY_NONE)
-        len = cl_text && http_req_head(p->r)->meth == HTTP_M_HEAD ? strtoll(cl_text, NULL, 10) : 0;
+    } else if (res->f.body == HTTP_BODY_NONE) {
+        len = 0;
+        const http_header *clh;
+        if (http_req_head(p->r)->meth == HTTP_M_HEAD &&
+            (clh = http_header_find(res->headers, res->nheaders, "content-length")))
+            len = strtoll(pool_strndup(http_req_pool(p->r), clh->value.p, clh->value.len), NULL,
+                          10);
+    }
     if (send_head(p, res->status, res->headers, res->nheaders, len, NULL, p->cache_status) < 0)
         return;
     http_res_on_drain(p->r, on_res_drain, p);
@@ -377,7 +409,7 @@ static void start_upstream(px *p)
     http_req *r = p->r;
     const http_request *h = http_req_head(r);
     pool *pl = http_req_pool(r);
-    http_header *out = pool_alloc(pl, (h->nheaders + 2) * sizeof *out);
+    http_header *out = pool_alloc(pl, (h->nheaders + 3) * sizeof *out);
     unsigned n = 0;
     char peer[CONN_ADDR_STR_MAX];
     http_req_peer(r, peer, sizeof peer);
@@ -395,7 +427,8 @@ static void start_upstream(px *p)
     const char *xff = NULL, *xfp = NULL;
     for (unsigned i = 0; i < h->nheaders && n < SIDECAR_HEADERS_OUT_MAX; i++) {
         const http_header *f = &h->headers[i];
-        if (is_hop(f->name, h->headers, h->nheaders))
+        if (is_hop(f->name, h->headers, h->nheaders) &&
+            !(h->upgrade && http_str_ieq(f->name, "upgrade")))
             continue;
         if (http_str_ieq(f->name, "x-forwarded-for")) {
             xff = xff ? pool_printf(pl, "%s, %.*s", xff, (int)f->value.len, f->value.p)
@@ -413,6 +446,8 @@ static void start_upstream(px *p)
     xfp = xfp ? pool_printf(pl, "%s, http", xfp) : "http";
     out[n++] = (http_header){ { "X-Forwarded-For", 15 }, { xff, strlen(xff) } };
     out[n++] = (http_header){ { "X-Forwarded-Proto", 17 }, { xfp, strlen(xfp) } };
+    if (h->upgrade) /* the tunnel takes over after a 101 (tunnel.h) */
+        out[n++] = (http_header){ { "Connection", 10 }, { "upgrade", 7 } };
 
     const char *target = h->form == HTTP_TARGET_ABSOLUTE
                              ? pool_strndup(pl, h->path.p, h->path.len)
@@ -613,7 +648,8 @@ static bool cache_begin(px *p)
 {
     sidecar_service *svc = p->svc;
     const http_request *h = http_req_head(p->r);
-    if (h->meth != HTTP_M_GET || !sidecar_cache_request_ok(p->rule, h))
+    if ((h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD) ||
+        !sidecar_cache_request_ok(p->rule, h))
         return false;
     buf_t k;
     buf_init(&k, SIDECAR_CACHE_KEY_MAX);
@@ -656,6 +692,8 @@ static bool cache_begin(px *p)
             break;
         }
         p->cache_status = "liftoff; fwd=miss";
+        if (h->meth == HTTP_M_HEAD)
+            break; /* a HEAD fills nothing: no body to store */
         p->flight = sidecar_flight_begin(&svc->flights, p->ckey, p->ckey_len);
         p->recording = p->flight != NULL;
         break;
@@ -703,8 +741,6 @@ static void admit(px *p)
 {
     sidecar_service *svc = p->svc;
     ev_timer_init(&p->qtimer, on_queue_timeout, p);
-    /* Upgrade (WebSocket) is forwarded as a plain request: Upgrade and
-     * Connection are hop-by-hop, so the upstream answers it without 101. */
     sidecar_shed_reason why = SIDECAR_SHED_OVERLOAD;
     switch (sidecar_limiter_admit(&svc->lim, p->prio, sidecar_service_factor(svc), &p->w, ev_now(svc->loop),
                                   &why)) {

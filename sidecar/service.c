@@ -11,6 +11,7 @@
 #include "common.h"
 #include "log.h"
 #include "service_int.h"
+#include "tunnel.h"
 
 void sidecar_settings_defaults(sidecar_settings *s)
 {
@@ -38,6 +39,7 @@ void sidecar_settings_defaults(sidecar_settings *s)
     s->factor_poll_ms = 5000;
     s->policy_resync_ms = 30000;
     s->observed_interval_ms = 1000;
+    s->tunnel_idle_ms = SIDECAR_TUNNEL_IDLE_DEFAULT_MS;
 }
 
 static void register_metrics(sidecar_service *svc)
@@ -83,6 +85,8 @@ static void register_metrics(sidecar_service *svc)
                                            "Micro-cache fills from the upstream in progress");
     svc->g_cache_waiting = metrics_gauge_new(m, "liftoff_sidecar_cache_waiting",
                                              "Requests waiting on another request's fill");
+    svc->g_tunnels = metrics_gauge_new(m, "liftoff_sidecar_tunnels",
+                                       "Upgrade tunnels (WebSocket) open");
     metrics_process_register(m);
 }
 
@@ -133,6 +137,8 @@ int sidecar_service_new(ev_loop *loop, const sidecar_settings *s, sidecar_rules 
     int rc;
     svc->loop = loop;
     svc->set = *s;
+    if (!svc->set.tunnel_idle_ms)
+        svc->set.tunnel_idle_ms = SIDECAR_TUNNEL_IDLE_DEFAULT_MS;
     svc->listen_host = xstrdup(s->listen_host && *s->listen_host ? s->listen_host : "0.0.0.0");
     svc->upstream_host = xstrdup(s->upstream_host && *s->upstream_host ? s->upstream_host
                                                                         : "127.0.0.1");
@@ -258,6 +264,7 @@ static void server_drained(http_server *s, void *arg)
     /* Nothing is in flight any more: let the pooled upstream and admin
      * connections go too. */
     sidecar_refresh_cancel_all(svc);
+    sidecar_tunnel_close_all(svc, true);
     http_client_free(svc->cl);
     svc->cl = NULL;
     http_server_free(svc->admin);
@@ -297,6 +304,7 @@ void sidecar_service_free(sidecar_service *svc)
     ev_timer_stop(svc->loop, &svc->probe_timer);
     sidecar_feed_free(svc->feed);
     sidecar_refresh_cancel_all(svc);
+    sidecar_tunnel_close_all(svc, false);
     http_server_free(svc->srv);
     http_server_free(svc->admin);
     http_client_free(svc->cl);

@@ -5,15 +5,23 @@
  * runs the loop.
  *
  * Drain (SIGTERM): sidecar_service_drain() makes /readyz fail at once,
- * keeps serving for drain_delay_ms (so endpoint removal propagates), then
+ * keeps serving for drain_delay_ms (so endpoint removal propagates; every
+ * response meanwhile says "Connection: close", so keep-alive clients move
+ * on between requests instead of being cut in the middle of one), then
  * closes the listener, lets requests in flight finish and calls done(arg).
  * The grace deadline is the caller's (lifecycle.h).
  *
  * Routes with microCache go through the micro-cache first (proxy.c with
- * cache.h, cacheable.h, coalesce.h, refresh.c): GET only, single-flight
+ * cache.h, cacheable.h, coalesce.h, refresh.c): GET (and HEAD answered
+ * from GET entries, never filling them), single-flight
  * fills, hit-for-miss markers, stale-while-revalidate with one background
  * refresh per key, stale-if-error (5xx, 502/504, and instead of a 503),
  * Age and Cache-Status; the admin port has POST /purge and POST /warm.
+ *
+ * Upgrade requests (WebSocket) are forwarded with their Upgrade and
+ * Connection fields; a 101 from the upstream turns the exchange into a
+ * tunnel (tunnel.h) that holds no concurrency slot once the handshake is
+ * done. They never use the micro-cache.
  *
  * With redis_url the service follows the policy in Redis (feed.h): the
  * factor, and the rules, which then replace the ones given here.
@@ -60,6 +68,7 @@ typedef struct sidecar_settings {
     uint32_t observed_interval_ms;    /* liftoff:observed report period; 0: none */
     size_t cache_bytes;               /* micro-cache size; 0: SIDECAR_CACHE_BYTES_DEFAULT */
     size_t cache_entry_bytes;         /* largest cached response; 0: SIDECAR_CACHE_ENTRY_DEFAULT */
+    uint32_t tunnel_idle_ms;          /* Upgrade tunnel with no byte either way is closed */
 } sidecar_settings;
 
 typedef struct sidecar_service sidecar_service;

@@ -39,6 +39,8 @@ struct sidecar_service {
     size_t cache_entry_max;   /* bytes of one entry */
     sidecar_flights flights;  /* fills in progress */
     struct sidecar_refresh *refreshes; /* background refreshes (refresh.c) */
+    struct sidecar_tunnel *tunnels;    /* open tunnels after a 101 (tunnel.c) */
+    size_t ntunnels;
     bool draining;
     bool upstream_seen;       /* the upstream answered at least once */
     ev_timer drain_timer;
@@ -56,6 +58,7 @@ struct sidecar_service {
     metrics_gauge *g_inflight, *g_limit, *g_queued, *g_factor;
     metrics_gauge *g_cache_bytes, *g_cache_entries, *g_cache_hits, *g_cache_misses,
         *g_cache_fills, *g_cache_waiting;
+    metrics_gauge *g_tunnels;
 };
 
 /* The load factor in use now (1.0 when none or too old). */

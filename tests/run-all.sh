@@ -52,7 +52,7 @@ for stage in $stages; do
     sanitize)    run_stage sanitize make --no-print-directory -j"$jobs" sanitize ;;
     valgrind)    run_stage valgrind make --no-print-directory valgrind ;;
     lint)        run_stage lint make --no-print-directory lint ;;
-    fuzz)        run_stage fuzz make --no-print-directory fuzz FUZZ_SECONDS="${LIFTOFF_FUZZ_SECONDS:-15}" ;;
+    fuzz)        run_stage fuzz env FUZZ_BUDGET="${LIFTOFF_FUZZ_BUDGET:-30}" make --no-print-directory fuzz ;;
     *) echo "unknown stage $stage" >&2; total_fail=$((total_fail + 1)) ;;
   esac
 done
