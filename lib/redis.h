@@ -1,12 +1,17 @@
 /*
  * redis.h — asynchronous Redis client on the ev loop and conn (plain or
- * TLS). hiredis is used only for the protocol: redisFormatCommandArgv()
- * encodes, redisReader parses; the socket is ours.
+ * TLS). Commands are encoded in RESP by the client itself, straight into
+ * its output buffer (redis_resp.c); replies are parsed where they were read
+ * (redis_parse.c) into hiredis' redisReply layout, the objects allocated
+ * from a per-client arena (redis_arena.c); the socket is ours. hiredis
+ * remains only for the redisReply type and for rds_command()'s printf-like
+ * format (rare commands; the argv forms are the fast path).
  *
  * What it does:
- *   - pipelining: commands are written as they come (one write per loop
- *     iteration for all commands issued in it); replies go to per-command
- *     callbacks in order.
+ *   - pipelining: commands are encoded into one output buffer as they come
+ *     and written once per loop iteration (one syscall for all commands
+ *     issued in it); replies are read with at least RDS_READ_CHUNK bytes of
+ *     room per read and go to per-command callbacks in order.
  *   - on every (re)connect: AUTH [user] password, then SELECT db, and
  *     (subscriber clients) SUBSCRIBE / PSUBSCRIBE again, all before any
  *     queued command is written. Subscriber clients skip SELECT (Pub/Sub
@@ -19,14 +24,23 @@
  *     comes late could not be matched any more); commands still queued
  *     (never written) just fail. AUTH/SELECT unanswered within
  *     connect_timeout_ms count as a failed attempt.
- *   - replies are trusted: hiredis' reader has no size limit of its own, so
- *     talk only to your own Redis.
+ *   - replies are parsed in place from the input buffer (no copies) with
+ *     explicit limits (redis_int.h: RDS_REPLY_MAX bytes per reply,
+ *     RDS_REPLY_BULK_MAX per string, RDS_REPLY_DEPTH_MAX nesting); anything
+ *     else, or bytes that are not RESP2, drop the connection (-EPROTO /
+ *     -EMSGSIZE). A reply that big can still cost that much memory: talk
+ *     only to your own Redis.
  *
  * Callbacks — the contract:
  *   Every command accepted (rds_command*() returned 0) gets its callback
  *   called EXACTLY ONCE, and never from inside the rds_command*() call:
  *     err == 0: reply is Redis' answer (possibly a REDIS_REPLY_ERROR reply,
- *               e.g. "WRONGTYPE ..."); it is freed when the callback returns.
+ *               e.g. "WRONGTYPE ..."). The reply and everything it points
+ *               to (elements, strings) live in the client's reply arena and
+ *               input buffer and are released in one go when the callback
+ *               returns: a
+ *               callback that keeps any of it must copy it. Never pass a
+ *               reply to freeReplyObject().
  *     err <  0: reply is NULL; -ENOTCONN (not connected and fail_fast, or
  *               the connection dropped before the reply), -ETIMEDOUT,
  *               -ENOBUFS (queue full), -ECANCELED (rds_free). rds_error()
@@ -71,7 +85,7 @@ typedef struct rds rds;
 #define RDS_BACKOFF_MAX_DEFAULT_MS 5000u
 #define RDS_MAX_PENDING_DEFAULT 100000u       /* commands queued or in flight */
 #define RDS_MAX_OUT_BYTES_DEFAULT (64u << 20) /* formatted, not yet written */
-#define RDS_READ_CHUNK 16384                  /* bytes per read from the socket */
+#define RDS_READ_CHUNK (64u << 10)            /* least room offered to each read */
 #define RDS_ERROR_MAX 256                     /* rds_error() text */
 #define RDS_HOST_MAX 256
 
@@ -192,10 +206,11 @@ typedef struct rds_script {
 void rds_script_init(rds_script *s, const char *body);
 void rds_script_free(rds_script *s);
 /* Runs s with nkeys keys followed by nargs arguments (argv holds nkeys +
- * nargs entries): EVALSHA, and EVAL if Redis answers NOSCRIPT (the script
- * is then cached for later calls). The callback gets the script's reply;
- * a retried call runs after commands issued meanwhile. s must outlive the
- * call's callback. */
+ * nargs entries, at most 1024 in all): EVALSHA, and EVAL if Redis answers
+ * NOSCRIPT (the script is then cached for later calls). The callback gets
+ * the script's reply; a retried call runs after commands issued meanwhile.
+ * The arguments are copied (encoded) at once; s must outlive the call's
+ * callback. */
 int rds_script_run(rds *r, const rds_script *s, int nkeys, int nargs, const char *const *argv,
                    const size_t *argvlen, rds_cb *cb, void *arg);
 

@@ -34,6 +34,8 @@ void rds_get_stats(const rds *r, rds_stats *out)
 
 static void rds_destroy(rds *r)
 {
+    rds_arena_free(&r->arena); /* here: the last callback may still read a reply */
+    buf_free(&r->in);
     free(r);
 }
 
@@ -174,14 +176,13 @@ static void became_up(rds *r)
         notify(r, RDS_UP);
 }
 
-/* Formats and writes one handshake command. */
+/* Encodes and writes one handshake command. */
 static int send_hs(rds *r, enum rds_hs_step step, int argc, const char **argv)
 {
-    char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
-    if (len < 0)
-        return -ENOMEM;
-    int rc = rds_write_now(r, cmd, (size_t)len);
+    size_t len = rds_resp_argv_len(argc, argv, NULL);
+    char *cmd = xmalloc(len);
+    rds_resp_encode_argv(cmd, argc, argv, NULL);
+    int rc = rds_write_now(r, cmd, len);
     free(cmd);
     if (rc == 0)
         r->hs[r->hs_n++] = step;
@@ -250,22 +251,28 @@ static void dispatch_reply(rds *r, redisReply *reply)
         rds_pubsub_reply(r, reply);
     else
         rds_deliver_reply(r, reply); /* may free r's state: checked by caller */
-    freeReplyObject(reply);
+    rds_arena_reset(&r->arena);  /* the whole reply at once (see redis.h) */
 }
 
-/* Parses what the reader holds; stops if the connection changed. */
-static void drain_reader(rds *r)
+/* Parses and delivers the complete replies in r->in; stops if the
+ * connection changed. */
+static void drain_input(rds *r)
 {
     uint64_t gen = r->gen;
     for (;;) {
-        void *reply = NULL;
-        if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
-            rds_set_err(r, "redis protocol error: %s", r->reader->errstr);
+        ssize_t n = rds_scan_reply(buf_data(&r->in), buf_len(&r->in), &r->scan);
+        if (n < 0) {
+            rds_set_err(r, "redis protocol error: not RESP2, or over a limit");
             rds_drop(r, -EPROTO);
             return;
         }
-        if (!reply)
+        if (n == 0)
             return;
+        rds_scan_reset(&r->scan);
+        redisReply *reply = rds_build_reply(buf_data(&r->in), (size_t)n, &r->arena);
+        /* consumed now, but the bytes stay until the next read: the reply
+         * points into them during its callback */
+        buf_consume(&r->in, (size_t)n);
         dispatch_reply(r, reply);
         if (r->dead || gen != r->gen)
             return;
@@ -275,11 +282,16 @@ static void drain_reader(rds *r)
 static void on_readable(conn *c, void *ud)
 {
     rds *r = ud;
-    char chunk[RDS_READ_CHUNK];
     rds_enter(r);
     uint64_t gen = r->gen;
     for (int i = 0; i < RDS_READS_PER_EVENT; i++) {
-        ssize_t n = conn_read(c, chunk, sizeof chunk);
+        if (buf_reserve(&r->in, RDS_READ_CHUNK) < 0) {
+            rds_set_err(r, "redis reply larger than %u bytes", RDS_REPLY_MAX);
+            rds_drop(r, -EMSGSIZE);
+            break;
+        }
+        size_t room = buf_tail_room(&r->in);
+        ssize_t n = conn_read(c, buf_tail(&r->in), room);
         if (n == -EAGAIN)
             break;
         if (n <= 0) {
@@ -291,15 +303,13 @@ static void on_readable(conn *c, void *ud)
             rds_drop(r, n == 0 ? -ECONNRESET : (int)n);
             break;
         }
-        if (redisReaderFeed(r->reader, chunk, (size_t)n) != REDIS_OK) {
-            rds_set_err(r, "redis reader: %s", r->reader->errstr);
-            rds_drop(r, -ENOMEM);
-            break;
-        }
-        drain_reader(r);
-        if (r->dead || gen != r->gen || (size_t)n < sizeof chunk)
+        buf_commit(&r->in, (size_t)n);
+        drain_input(r);
+        if (r->dead || gen != r->gen || (size_t)n < room)
             break;
     }
+    if (!r->dead)
+        buf_shrink_idle(&r->in, RDS_IN_KEEP);
     rds_leave(r);
 }
 
@@ -311,9 +321,9 @@ static void on_connect(conn *c, int status, void *ud)
         rds_set_err(r, "%s", conn_error(c));
         rds_drop(r, status);
     } else {
-        if (r->reader)
-            redisReaderFree(r->reader);
-        r->reader = redisReaderCreate();
+        /* whatever the old connection left unparsed */
+        buf_reset(&r->in);
+        rds_scan_reset(&r->scan);
         start_handshake(r);
     }
     rds_leave(r);
@@ -435,6 +445,7 @@ int rds_new(ev_loop *loop, const rds_opts *o, rds **out, char *err, size_t errle
     rds_fifo_init(&r->pending);
     rds_fifo_init(&r->failed);
     buf_init(&r->out, r->max_out_bytes);
+    buf_init(&r->in, RDS_REPLY_MAX);
     ev_timer_init(&r->retry_timer, retry_due, r);
     ev_timer_init(&r->deadline_timer, rds_on_deadline, r);
     ev_timer_init(&r->ping_timer, rds_pubsub_on_ping, r);
@@ -462,9 +473,6 @@ void rds_free(rds *r)
     /* Callbacks see r->dead: new commands are refused with -ECANCELED. */
     rds_fail_queued(r, -ECANCELED);
     rds_deliver_failed(r);
-    if (r->reader)
-        redisReaderFree(r->reader);
-    r->reader = NULL;
     rds_fifo_free(&r->pending);
     rds_fifo_free(&r->failed);
     buf_free(&r->out);

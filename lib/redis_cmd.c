@@ -180,33 +180,43 @@ void rds_on_deadline(ev_loop *loop, ev_timer *t, void *arg)
 
 /* ---- issuing ---- */
 
-/* Queues an already formatted command (takes cmd). */
-static int submit(rds *r, uint32_t timeout_ms, char *cmd, size_t len, rds_cb *cb, void *arg)
+/* 0 if a command may be queued; else its callback is failed from the loop
+ * and the command must be dropped (< 0). */
+static int admit(rds *r, rds_cb *cb, void *arg)
 {
-    int rc = 0;
     if (rds_fifo_len(&r->pending) >= r->max_pending) {
         rds_fail_later(r, cb, arg, -ENOBUFS);
-        goto out;
+        return -ENOBUFS;
     }
     if (r->fail_fast && r->state != RDS_S_UP) {
         rds_fail_later(r, cb, arg, -ENOTCONN);
-        goto out;
+        return -ENOTCONN;
     }
-    if (len > UINT32_MAX || buf_append(&r->out, cmd, len) < 0) {
+    return 0;
+}
+
+/* Room for len more bytes in r->out; else the callback fails later. */
+static int reserve(rds *r, size_t len, rds_cb *cb, void *arg)
+{
+    if (len > UINT32_MAX || buf_reserve(&r->out, len) < 0) {
         rds_fail_later(r, cb, arg, -ENOBUFS);
-        goto out;
+        return -ENOBUFS;
     }
-    uint64_t deadline = ev_now(r->loop) + (timeout_ms ? timeout_ms : r->command_timeout_ms);
+    return 0;
+}
+
+/* Queues the entry of a command whose len bytes were just added to r->out. */
+static void enqueue(rds *r, uint32_t timeout_ms, size_t len, rds_cb *cb, void *arg)
+{
+    uint64_t now = ev_now(r->loop);
+    uint64_t deadline = now + (timeout_ms ? timeout_ms : r->command_timeout_ms);
     rds_pending e = { .cb = (void *)cb, .arg = arg, .deadline_ms = deadline,
                       .len = (uint32_t)len };
     rds_fifo_push(&r->pending, &e);
     if (!ev_timer_active(&r->deadline_timer) || r->deadline_timer.due_ms > deadline)
-        ev_timer_start(r->loop, &r->deadline_timer, deadline - ev_now(r->loop));
+        ev_timer_start(r->loop, &r->deadline_timer, deadline - now);
     if (r->state == RDS_S_UP)
         rds_schedule(r);
-out:
-    free(cmd);
-    return rc;
 }
 
 static int check_usable(rds *r, rds_cb *cb)
@@ -228,11 +238,17 @@ int rds_command_argv_timeout(rds *r, uint32_t timeout_ms, int argc, const char *
         return rc;
     if (argc < 1 || !argv)
         return -EINVAL;
-    char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, (const char **)argv, argvlen);
-    if (len < 0)
-        return -EINVAL;
-    return submit(r, timeout_ms, cmd, (size_t)len, cb, arg);
+    for (int i = 0; i < argc; i++)
+        if (!argv[i] && (!argvlen || argvlen[i]))
+            return -EINVAL;
+    /* encoded straight into the output buffer: no intermediate copy */
+    size_t len = rds_resp_argv_len(argc, argv, argvlen);
+    if (admit(r, cb, arg) < 0 || reserve(r, len, cb, arg) < 0)
+        return 0;
+    rds_resp_encode_argv(buf_tail(&r->out), argc, argv, argvlen);
+    buf_commit(&r->out, len);
+    enqueue(r, timeout_ms, len, cb, arg);
+    return 0;
 }
 
 int rds_command_argv(rds *r, int argc, const char *const *argv, const size_t *argvlen,
@@ -241,6 +257,30 @@ int rds_command_argv(rds *r, int argc, const char *const *argv, const size_t *ar
     return rds_command_argv_timeout(r, 0, argc, argv, argvlen, cb, arg);
 }
 
+int rds_command_encoded(rds *r, uint32_t timeout_ms, const struct iovec *iov, int iovcnt,
+                        rds_cb *cb, void *arg)
+{
+    int rc = check_usable(r, cb);
+    if (rc < 0)
+        return rc;
+    size_t len = 0;
+    for (int i = 0; i < iovcnt; i++)
+        len += iov[i].iov_len;
+    if (len == 0)
+        return -EINVAL;
+    if (admit(r, cb, arg) < 0 || reserve(r, len, cb, arg) < 0)
+        return 0;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len)
+            memcpy(buf_tail(&r->out), iov[i].iov_base, iov[i].iov_len);
+        buf_commit(&r->out, iov[i].iov_len);
+    }
+    enqueue(r, timeout_ms, len, cb, arg);
+    return 0;
+}
+
+/* The printf-like form is for rare commands: hiredis' formatter parses the
+ * format, the bytes are then copied into the output buffer. */
 int rds_command(rds *r, rds_cb *cb, void *arg, const char *fmt, ...)
 {
     int rc = check_usable(r, cb);
@@ -253,5 +293,11 @@ int rds_command(rds *r, rds_cb *cb, void *arg, const char *fmt, ...)
     va_end(ap);
     if (len < 0)
         return -EINVAL;
-    return submit(r, 0, cmd, (size_t)len, cb, arg);
+    if (admit(r, cb, arg) == 0 && reserve(r, (size_t)len, cb, arg) == 0) {
+        memcpy(buf_tail(&r->out), cmd, (size_t)len);
+        buf_commit(&r->out, (size_t)len);
+        enqueue(r, 0, (size_t)len, cb, arg);
+    }
+    redisFreeCommand(cmd);
+    return 0;
 }

@@ -55,13 +55,12 @@ static void send_names(rds *r, const char *verb, char *const *names, size_t n)
     argv[0] = verb;
     for (size_t i = 0; i < n; i++)
         argv[i + 1] = names[i];
-    char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, (int)(n + 1), argv, NULL);
+    size_t len = rds_resp_argv_len((int)(n + 1), argv, NULL);
+    char *cmd = xmalloc(len);
+    rds_resp_encode_argv(cmd, (int)(n + 1), argv, NULL);
     free(argv);
-    if (len > 0) {
-        r->st.commands++;
-        rds_write_now(r, cmd, (size_t)len);
-    }
+    r->st.commands++;
+    rds_write_now(r, cmd, len);
     free(cmd);
 }
 

@@ -1,6 +1,6 @@
 /* redis_script.c — Lua scripts through EVALSHA with an EVAL fallback on
  * NOSCRIPT (see redis.h). */
-#include "redis.h"
+#include "redis_int.h"
 #include "common.h"
 
 #include <errno.h>
@@ -29,24 +29,51 @@ void rds_script_free(rds_script *s)
     s->body = NULL;
 }
 
-/* A call in flight: the script, the user's callback, and a copy of the
- * command line (argv[0] and [1] are swapped for EVAL on NOSCRIPT). */
+/* A call in flight: the script, the user's callback, and the arguments
+ * after the SHA-1 (numkeys, keys, arguments) already in RESP, so a NOSCRIPT
+ * answer can be retried as EVAL without the caller's memory. */
 struct script_call {
     const rds_script *s;
     rds_cb *cb;
     void *arg;
     bool retried;
-    int argc;
-    const char **argv;
-    size_t *argvlen;
-    char nkeys[16];
+    int argc;              /* of the whole EVALSHA / EVAL command */
+    size_t tail_len;
+    char tail[];
 };
 
-static void call_free(struct script_call *sc)
+/* The longest head: "*<argc>\r\n" (argc <= 3 + RDS_SCRIPT_MAX_ARGS, at most
+ * 10 digits) + "$7\r\nEVALSHA\r\n" + "$40\r\n<sha>\r\n" = 15 + 13 + 47;
+ * EVAL's "$4\r\nEVAL\r\n$<len>\r\n" is shorter. */
+#define HEAD_MAX 80
+
+static void on_reply(rds *r, const redisReply *reply, int err, void *arg);
+
+/* Sends EVALSHA <sha> <tail>, or EVAL <body> <tail>. */
+static int send_call(rds *r, struct script_call *sc, bool eval)
 {
-    free(sc->argv);
-    free(sc->argvlen);
-    free(sc);
+    char head[HEAD_MAX];
+    char *p = rds_resp_put_header(head, sc->argc);
+    struct iovec iov[4];
+    int n = 0;
+    if (eval) {
+        /* the body is large: its bytes go in as they are */
+        static const char verb[] = "$4\r\nEVAL\r\n";
+        memcpy(p, verb, sizeof verb - 1);
+        p += sizeof verb - 1;
+        p += snprintf(p, (size_t)(head + sizeof head - p), "$%zu\r\n", sc->s->len);
+        iov[n++] = (struct iovec){ head, (size_t)(p - head) };
+        iov[n++] = (struct iovec){ sc->s->body, sc->s->len };
+        iov[n++] = (struct iovec){ (void *)"\r\n", 2 };
+    } else {
+        static const char verb[] = "$7\r\nEVALSHA\r\n";
+        memcpy(p, verb, sizeof verb - 1);
+        p += sizeof verb - 1;
+        p = rds_resp_put_bulk(p, sc->s->sha, 40);
+        iov[n++] = (struct iovec){ head, (size_t)(p - head) };
+    }
+    iov[n++] = (struct iovec){ sc->tail, sc->tail_len };
+    return rds_command_encoded(r, 0, iov, n, on_reply, sc);
 }
 
 static void on_reply(rds *r, const redisReply *reply, int err, void *arg)
@@ -55,18 +82,14 @@ static void on_reply(rds *r, const redisReply *reply, int err, void *arg)
     if (err == 0 && !sc->retried && reply->type == REDIS_REPLY_ERROR &&
         reply->len >= 8 && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
         sc->retried = true;
-        sc->argv[0] = "EVAL";
-        sc->argv[1] = sc->s->body;
-        sc->argvlen[0] = 4;
-        sc->argvlen[1] = sc->s->len;
-        int rc = rds_command_argv(r, sc->argc, sc->argv, sc->argvlen, on_reply, sc);
+        int rc = send_call(r, sc, true);
         if (rc == 0)
             return;
         err = rc;
         reply = NULL;
     }
     sc->cb(r, reply, err, sc->arg);
-    call_free(sc);
+    free(sc);
 }
 
 int rds_script_run(rds *r, const rds_script *s, int nkeys, int nargs, const char *const *argv,
@@ -75,26 +98,23 @@ int rds_script_run(rds *r, const rds_script *s, int nkeys, int nargs, const char
     if (!s || !s->body || nkeys < 0 || nargs < 0 || nkeys + nargs > RDS_SCRIPT_MAX_ARGS ||
         (nkeys + nargs > 0 && !argv) || !cb)
         return -EINVAL;
-    struct script_call *sc = xcalloc(1, sizeof *sc);
-    sc->s = s;
-    sc->cb = cb;
-    sc->arg = arg;
-    sc->argc = 3 + nkeys + nargs;
-    sc->argv = xmalloc((size_t)sc->argc * sizeof *sc->argv);
-    sc->argvlen = xmalloc((size_t)sc->argc * sizeof *sc->argvlen);
-    snprintf(sc->nkeys, sizeof sc->nkeys, "%d", nkeys);
-    sc->argv[0] = "EVALSHA";
-    sc->argvlen[0] = 7;
-    sc->argv[1] = s->sha;
-    sc->argvlen[1] = 40;
-    sc->argv[2] = sc->nkeys;
-    sc->argvlen[2] = strlen(sc->nkeys);
-    for (int i = 0; i < nkeys + nargs; i++) {
-        sc->argv[3 + i] = argv[i];
-        sc->argvlen[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
-    }
-    int rc = rds_command_argv(r, sc->argc, sc->argv, sc->argvlen, on_reply, sc);
+    int nall = nkeys + nargs;
+    for (int i = 0; i < nall; i++)
+        if (!argv[i] && (!argvlen || argvlen[i]))
+            return -EINVAL;
+    char nk[16];
+    size_t nklen = (size_t)snprintf(nk, sizeof nk, "%d", nkeys);
+    size_t tail_len = rds_resp_bulk_len(nklen);
+    for (int i = 0; i < nall; i++)
+        tail_len += rds_resp_bulk_len(argvlen ? argvlen[i] : strlen(argv[i]));
+    struct script_call *sc = xmalloc(sizeof *sc + tail_len);
+    *sc = (struct script_call){ .s = s, .cb = cb, .arg = arg, .argc = 3 + nall,
+                                .tail_len = tail_len };
+    char *p = rds_resp_put_bulk(sc->tail, nk, nklen);
+    for (int i = 0; i < nall; i++)
+        p = rds_resp_put_bulk(p, argv[i], argvlen ? argvlen[i] : strlen(argv[i]));
+    int rc = send_call(r, sc, false);
     if (rc < 0)
-        call_free(sc);
+        free(sc);
     return rc;
 }

@@ -8,7 +8,8 @@
  * the stream in time and tell which entries were already applied.
  *
  * Ownership: a parsed pred_entry points into the redisReply it came from
- * (hiredis strings are NUL-terminated); it is valid while the reply is.
+ * (reply strings are NUL-terminated); it is valid while the reply is, i.e.
+ * during the rds callback that got it (see redis.h).
  */
 #ifndef LIFTOFF_PREDICTOR_ENTRY_H
 #define LIFTOFF_PREDICTOR_ENTRY_H

@@ -6,6 +6,7 @@
 #include "peers.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,6 +271,48 @@ TEST(redis_script_evalsha_falls_back_to_eval)
     rec_free(&again);
     rec_free(&second);
     rec_free(&exists);
+    rds_script_free(&s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+/* The most arguments a script call takes, through EVAL (after NOSCRIPT) and
+ * EVALSHA, with the caller's argument memory overwritten right after each
+ * call: the client copied what it needs. */
+TEST(redis_script_with_the_most_arguments_copies_them)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds *r = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    rds_script s;
+    rds_script_init(&s, "return #KEYS .. ':' .. #ARGV .. ':' .. KEYS[1] .. ':' .. ARGV[#ARGV]");
+    enum { NKEYS = 24, NARGS = 1000 };
+    static char text[NKEYS + NARGS][16];
+    static const char *argv[NKEYS + NARGS];
+    static size_t lens[NKEYS + NARGS];
+    rec eval = { 0 }, sha = { 0 };
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < NKEYS + NARGS; i++) {
+            lens[i] = (size_t)snprintf(text[i], sizeof text[i], "%c%d", i < NKEYS ? 'k' : 'a', i);
+            argv[i] = text[i];
+        }
+        CHECK_INT(rds_script_run(r, &s, NKEYS, NARGS, argv, lens, rec_cb, round ? &sha : &eval),
+                  0);
+        memset(text, 'x', sizeof text);
+        CHECK(WAIT_FOR(loop, (round ? sha : eval).calls == 1));
+    }
+    CHECK_INT(eval.err, 0);
+    CHECK_STR(eval.str, "24:1000:k0:a1023");
+    CHECK_STR(sha.str, "24:1000:k0:a1023");
+    rds_stats st;
+    rds_get_stats(r, &st);
+    CHECK_INT(st.error_replies, 1); /* the first call's NOSCRIPT */
+    CHECK_INT(rds_script_run(r, &s, NKEYS, NARGS + 1, argv, lens, rec_cb, &eval), -EINVAL);
+    rec_free(&eval);
+    rec_free(&sha);
     rds_script_free(&s);
     rds_free(r);
     ev_loop_free(loop);
