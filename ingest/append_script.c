@@ -65,23 +65,9 @@ static void push_cat(ingest_append_args *a, size_t *k, char **at, const char *x,
     *at = p + xl + yl + zl;
 }
 
-/* Decimal digits of v into buf (at least 20 bytes); returns the length. */
-static size_t utoa(uint64_t v, char *buf)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    return n;
-}
-
 static void push_uint(ingest_append_args *a, size_t *k, char **at, uint64_t v)
 {
-    size_t n = utoa(v, *at);
+    size_t n = lo_u64_dec(v, *at);
     push(a, k, *at, n);
     *at += n;
 }

@@ -113,3 +113,16 @@ uint64_t lo_jitter_ms(uint64_t base_ms, double frac)
     double v = (double)base_ms * (1.0 - frac + 2.0 * frac * r);
     return v < 0 ? 0 : (uint64_t)v;
 }
+
+size_t lo_u64_dec(uint64_t v, char *out)
+{
+    char tmp[LO_U64_DIGITS];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}

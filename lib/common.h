@@ -38,4 +38,9 @@ uint64_t lo_rand_below(uint64_t n);
 /* base_ms scaled by a random factor in [1 - frac, 1 + frac]. */
 uint64_t lo_jitter_ms(uint64_t base_ms, double frac);
 
+/* Writes the decimal digits of v at out (room for LO_U64_DIGITS, no NUL);
+ * returns their count. For hot paths where formatted printing costs. */
+#define LO_U64_DIGITS 20
+size_t lo_u64_dec(uint64_t v, char *out);
+
 #endif

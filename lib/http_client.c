@@ -598,20 +598,6 @@ static bool slice_ok(http_str s, bool name)
     return !name || s.len > 0;
 }
 
-/* Decimal digits of v at out (room for 20); returns their count. */
-static size_t format_u64(uint64_t v, char *out)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* Appends the pieces in order (no formatting: this runs per request). */
 static int append_all(buf_t *b, const http_str *parts, size_t n)
 {
@@ -656,7 +642,7 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
         }
         if (o->port != (o->tls ? 443 : 80)) {
             host[nhost++] = LIT(":");
-            host[nhost++] = (http_str){ port, format_u64((uint64_t)o->port, port) };
+            host[nhost++] = (http_str){ port, lo_u64_dec((uint64_t)o->port, port) };
         }
     } else {
         host[0] = (http_str){ o->host_header, strlen(o->host_header) };
@@ -680,13 +666,13 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
         http_str cl[] = { LIT("Content-Length: "), { num, 0 }, LIT("\r\n") };
         if (o->body_stream) {
             if (o->body_stream_length >= 0) {
-                cl[1].len = format_u64((uint64_t)o->body_stream_length, num);
+                cl[1].len = lo_u64_dec((uint64_t)o->body_stream_length, num);
                 rc = append_all(b, cl, LO_ARRAY_SIZE(cl));
             } else {
                 rc = buf_append_str(b, "Transfer-Encoding: chunked\r\n");
             }
         } else if (o->body_len > 0 || body_method) {
-            cl[1].len = format_u64((uint64_t)o->body_len, num);
+            cl[1].len = lo_u64_dec((uint64_t)o->body_len, num);
             rc = append_all(b, cl, LO_ARRAY_SIZE(cl));
         }
     }
@@ -705,7 +691,7 @@ static void make_key(char *key, const http_client_req *o)
         hl = KEY_MAX - 32;
     memcpy(key, o->host, hl);
     key[hl++] = '|';
-    hl += format_u64((uint64_t)o->port, key + hl);
+    hl += lo_u64_dec((uint64_t)o->port, key + hl);
     key[hl++] = '|';
     key[hl++] = o->tls ? '1' : '0';
     key[hl] = 0;

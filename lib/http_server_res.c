@@ -307,20 +307,6 @@ static int append_field(buf_t *b, const char *name, size_t nl, const char *value
     return 0;
 }
 
-/* Decimal digits of v at out (room for 20); returns their count. */
-static size_t format_u64(uint64_t v, char *out)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* Appends the status line "HTTP/1.1 NNN Reason\r\n" (status 200..999). */
 static int append_status_line(buf_t *b, int status)
 {
@@ -405,7 +391,7 @@ static int start_response(http_req *r, int status, int64_t content_length)
     if (rc == 0 && !bodiless_status) {
         if (content_length >= 0) {
             char num[20];
-            size_t nl = format_u64((uint64_t)content_length, num);
+            size_t nl = lo_u64_dec((uint64_t)content_length, num);
             rc = append_field(h, "Content-Length", 14, num, nl);
             r->res_left = content_length;
         } else if (r->head.minor == 1) {

@@ -1,5 +1,6 @@
 /* cachectl.c — Cache-Control from the factor and the route rule. */
 #include "cachectl.h"
+#include "common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -68,16 +69,11 @@ static bool put_text(char *out, size_t outlen, size_t *n, const char *s)
 
 static bool put_u32(char *out, size_t outlen, size_t *n, uint32_t v)
 {
-    char tmp[10];
-    size_t l = 0;
-    do {
-        tmp[l++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char tmp[LO_U64_DIGITS];
+    size_t l = lo_u64_dec(v, tmp);
     if (*n + l >= outlen)
         return false;
-    for (size_t i = 0; i < l; i++)
-        out[*n + i] = tmp[l - 1 - i];
+    memcpy(out + *n, tmp, l);
     *n += l;
     return true;
 }
