@@ -1,8 +1,14 @@
 /* admin.c — the controller's admin server and metrics:
  *
  *   GET /healthz  200 while the process runs
- *   GET /readyz   200 once the policies are listed and Redis is up
+ *   GET /readyz   200 once the policies and HPAs are listed and Redis is
+ *                 up, on the leader and on followers alike ("ready: leader"
+ *                 / "ready: follower"): a follower with warm caches is ready
+ *                 to take over, and a rollout must not wait for a Lease
  *   GET /metrics  liftoff_controller_* and process_*
+ *
+ * The LaunchPolicy watch's counters (restarts, 410s, relists) are copied
+ * from the informer at each scrape.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +25,7 @@
 struct ctl_admin {
     http_server *http;
     ctl *c;
+    metrics_counter *watch_restarts, *watch_expired, *relists;
 };
 
 static bool path_is(const http_request *h, const char *path)
@@ -42,10 +49,14 @@ static void on_request(http_req *r, void *arg)
     } else if (path_is(h, "/readyz")) {
         if (!k8s_informer_synced(a->c->inf))
             http_respond(r, 503, "text/plain", "not ready: policies not listed\n", 31);
+        else if (a->c->hpas && !k8s_informer_synced(a->c->hpas))
+            http_respond(r, 503, "text/plain", "not ready: HPAs not listed\n", 27);
         else if (!rds_is_up(a->c->cmd))
             http_respond(r, 503, "text/plain", "not ready: redis down\n", 22);
+        else if (a->c->leading)
+            http_respond(r, 200, "text/plain", "ready: leader\n", 14);
         else
-            http_respond(r, 200, "text/plain", "ready\n", 6);
+            http_respond(r, 200, "text/plain", "ready: follower\n", 16);
     } else if (path_is(h, "/metrics")) {
         buf_t b;
         buf_init(&b, CTL_METRICS_BODY_MAX);
@@ -91,6 +102,34 @@ static void register_metrics(ctl *c)
     metrics_process_register(reg);
 }
 
+/* Mirrors the informer's watch counters (kept by the informer). */
+static void collect_watch(metrics_registry *reg, void *arg)
+{
+    (void)reg;
+    ctl_admin *a = arg;
+    k8s_informer_stats st;
+    if (!a->c->inf)
+        return;
+    k8s_informer_stats_get(a->c->inf, &st);
+    metrics_counter_set(a->watch_restarts, (double)st.watch.restarts);
+    metrics_counter_set(a->watch_expired, (double)st.watch.expired);
+    metrics_counter_set(a->relists, (double)st.relists);
+}
+
+static void register_watch_metrics(ctl_admin *a)
+{
+    metrics_registry *reg = a->c->reg;
+    a->watch_restarts = metrics_counter_new(reg, "liftoff_controller_watch_restarts_total",
+                                            "LaunchPolicy watch streams resumed after an end "
+                                            "or an error");
+    a->watch_expired = metrics_counter_new(reg, "liftoff_controller_watch_expired_total",
+                                           "LaunchPolicy watches answered 410 Gone "
+                                           "(resourceVersion too old)");
+    a->relists = metrics_counter_new(reg, "liftoff_controller_relists_total",
+                                     "LaunchPolicy lists after the first one (after a 410)");
+    metrics_on_collect(reg, collect_watch, a);
+}
+
 int ctl_admin_start(ctl *c, char *err, size_t errlen)
 {
     register_metrics(c);
@@ -109,6 +148,7 @@ int ctl_admin_start(ctl *c, char *err, size_t errlen)
         return rc;
     }
     c->admin = a;
+    register_watch_metrics(a);   /* a lives as long as the registry's writes */
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* main.c — liftoff-controller: reads the options, builds the controller,
- * runs the loop until SIGTERM/SIGINT (then stops at once: every write it
- * makes is idempotent and the next start reconciles again). */
+ * runs the loop until SIGTERM/SIGINT, then releases the leader Lease (so a
+ * follower takes over at once) and stops: every write it makes is
+ * idempotent and the next leader reconciles again. */
 #include "ev.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -13,13 +14,21 @@
 typedef struct run_state {
     ev_loop *loop;
     lifecycle lc;
+    ctl *svc;
 } run_state;
 
-static void on_drain(ev_loop *loop, void *arg)
+static void on_stopped(void *arg)
 {
     run_state *st = arg;
     lifecycle_done(&st->lc);
-    ev_stop(loop);
+    ev_stop(st->loop);
+}
+
+static void on_drain(ev_loop *loop, void *arg)
+{
+    (void)loop;
+    run_state *st = arg;
+    ctl_shutdown(st->svc, on_stopped, st);
 }
 
 int main(int argc, char **argv)
@@ -38,6 +47,7 @@ int main(int argc, char **argv)
         log_error("controller", "cannot start", LF_STR("reason", err));
         goto out;
     }
+    st.svc = svc;
     if (lifecycle_init(&st.lc, st.loop, GRACE_MS, on_drain, &st) < 0) {
         log_error("controller", "cannot handle signals");
         goto out;

@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include "controller_int.h"
+#include "prewarm.h"
 
 static void finish(ctl_pol *p);
 
@@ -26,6 +27,10 @@ static void on_status(const k8s_response *r, void *arg)
 static void write_status(ctl_pol *p)
 {
     ctl *c = p->c;
+    if (!ctl_may_write(c)) {   /* no longer the leader */
+        finish(p);
+        return;
+    }
     const json_t *obj = k8s_informer_get(c->inf, p->spec.ns, p->spec.name);
     const json_t *prev = json_object_get(obj, "status");
     ctl_observation o = {
@@ -37,8 +42,13 @@ static void write_status(ctl_pol *p)
         .scaled = p->scaled,
         .last_scale_time = p->last_scale_time[0] ? p->last_scale_time
                            : json_string_value(json_object_get(prev, "lastScaleTime")),
+        .hpa = p->hpa[0] ? p->hpa : NULL,
+        .hpa_min_from = p->hpa_min_from,
+        .hpa_min_to = p->hpa_min_to,
+        .hpa_patched = p->hpa_patched,
     };
     json_t *st = ctl_status_build(&p->spec, &o, prev, lo_wall_ms());
+    ctl_prewarm_status(p, st, prev);
     uint64_t now = lo_mono_ms();
     if (ctl_status_same(st, prev) ||
         (ctl_status_same_but_gauges(st, prev) &&
@@ -94,9 +104,12 @@ static void on_scaled(const k8s_response *r, void *arg)
                     p->fc.have ? (int64_t)now - (int64_t)p->fc.updated_at_ms : -1),
              LF_INT("since_receive_ms",
                     p->fc_recv_wall_ms ? (int64_t)now - (int64_t)p->fc_recv_wall_ms : -1));
-    json_t *ev = ctl_event_build(&p->spec, p->current, p->decision.replicas, p->decision.why, now);
-    k8s_create(c->k8s, &ctl_res_events, p->spec.ns, ev, on_event, NULL);
-    json_decref(ev);
+    if (ctl_may_write(c)) {
+        json_t *ev = ctl_event_build(&p->spec, p->current, p->decision.replicas,
+                                     p->decision.why, now);
+        k8s_create(c->k8s, &ctl_res_events, p->spec.ns, ev, on_event, NULL);
+        json_decref(ev);
+    }
     write_status(p);
 }
 
@@ -120,9 +133,12 @@ static void on_scale_read(const k8s_response *r, void *arg)
     ctl_decide(&p->spec, &p->fc, p->current, lo_wall_ms(), c->set.stale_ms, c->set.hold_ms,
                &p->lost_since_ms, &p->decision);
     metrics_histogram_observe(c->decision_latency, (double)(lo_mono_us() - t0) / 1e6);
+    ctl_prewarm_check(p, r->rc == 0 ? r->body : NULL);
     metrics_gauge_set(metrics_gauge_at(c->desired, metrics_labels(p->spec.ns, p->spec.name)),
                       p->decision.replicas);
-    if (p->target_found && p->spec.mode == CTL_MODE_ACTIVE &&
+    if (p->target_found && ctl_hpa_take(p))   /* an HPA scales it: the floor instead */
+        return;
+    if (p->target_found && p->spec.mode == CTL_MODE_ACTIVE && ctl_may_write(c) &&
         p->decision.replicas != p->current) {
         if (k8s_set_scale(c->k8s, &ctl_res_deployments, p->spec.ns, p->spec.target,
                           (int32_t)p->decision.replicas, on_scaled, p) == 0)
@@ -156,13 +172,23 @@ static void finish(ctl_pol *p)
         ctl_pol_free(p);
         return;
     }
-    if (p->dirty)
+    if (p->dirty && ctl_may_write(p->c))
         start(p);
+}
+
+void ctl_reconcile_report(ctl_pol *p)
+{
+    write_status(p);
+}
+
+void ctl_reconcile_end(ctl_pol *p)
+{
+    finish(p);
 }
 
 void ctl_reconcile(ctl_pol *p)
 {
-    if (p->removed)
+    if (p->removed || !ctl_may_write(p->c))   /* followers do not reconcile */
         return;
     if (p->busy)
         p->dirty = true;

@@ -31,6 +31,8 @@ static void on_write(rds *r, const redisReply *reply, int err, void *arg)
 
 void ctl_redis_put_policy(ctl *c, const json_t *obj)
 {
+    if (!ctl_may_write(c))   /* the leader writes the documents */
+        return;
     char *doc = ctl_policy_doc(obj);
     const char *ns = k8s_meta_str(obj, "namespace"), *name = k8s_meta_str(obj, "name");
     if (!doc || !ns || !name) {
@@ -50,6 +52,8 @@ void ctl_redis_put_policy(ctl *c, const json_t *obj)
 
 void ctl_redis_del_policy(ctl *c, const char *ns, const char *name)
 {
+    if (!ctl_may_write(c))
+        return;
     char *key = xasprintf("liftoff:policy:%s:%s", ns, name);
     char *member = xasprintf("%s/%s", ns, name);
     rds_command(c->cmd, on_write, c, "DEL %s", key);

@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include "controller_int.h"
+#include "prewarm.h"
 
 const k8s_res ctl_res_policies = K8S_RES("liftoff.dev", "v1alpha1", "launchpolicies");
 const k8s_res ctl_res_deployments = K8S_RES("apps", "v1", "deployments");
@@ -22,6 +23,11 @@ void ctl_settings_defaults(ctl_settings *s)
     s->resync_ms = 10000;
     s->stale_ms = 10000;
     s->hold_ms = 60000;
+    s->leader_elect = CTL_LEADER_ELECT_AUTO;
+    s->lease_name = "liftoff-controller";
+    s->lease_ms = K8S_LEASE_DURATION_MS;
+    s->renew_ms = K8S_LEASE_RENEW_DEADLINE_MS;
+    s->retry_ms = K8S_LEASE_RETRY_MS;
 }
 
 ctl_pol *ctl_pol_find(ctl *c, const char *ns, const char *name)
@@ -43,6 +49,7 @@ void ctl_pol_free(ctl_pol *p)
             break;
         }
     }
+    ctl_prewarm_free(p->pw);
     free(p);
 }
 
@@ -88,6 +95,7 @@ static void apply_object(ctl *c, const json_t *obj)
         count_policies(c);
     }
     p->spec = spec;
+    ctl_prewarm_update(p, obj);
     ctl_redis_put_policy(c, obj);
     ctl_reconcile(p);
 }
@@ -123,6 +131,7 @@ static void on_delete(k8s_informer *inf, const json_t *obj, void *arg)
              LF_STR("namespace", ns), LF_STR("policy", name));
     ctl_redis_del_policy(c, ns, name);
     pol_remove(c, ns, name);
+    ctl_hpa_policy_gone(c, obj);
 }
 
 static void on_synced(k8s_informer *inf, void *arg)
@@ -136,6 +145,7 @@ static void on_resync(ev_loop *loop, ev_timer *t, void *arg)
 {
     ctl *c = arg;
     ctl_redis_resync(c);
+    ctl_hpa_sweep(c);
     ev_timer_start(loop, t, lo_jitter_ms(c->set.resync_ms, 0.1));
 }
 
@@ -151,6 +161,9 @@ int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t e
     c->set.redis_url = xstrdup(s->redis_url);
     c->set.listen_host = s->listen_host ? xstrdup(s->listen_host) : NULL;
     c->set.kubeconfig = c->set.context = NULL;
+    c->set.lease_name = xstrdup(s->lease_name ? s->lease_name : "liftoff-controller");
+    c->set.lease_ns = s->lease_ns && *s->lease_ns ? xstrdup(s->lease_ns) : NULL;
+    c->set.identity = s->identity && *s->identity ? xstrdup(s->identity) : NULL;
     ev_timer_init(&c->resync, on_resync, c);
 
     rc = k8s_config_load(s->kubeconfig && *s->kubeconfig ? s->kubeconfig : NULL,
@@ -169,7 +182,11 @@ int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t e
     }
     if ((rc = ctl_admin_start(c, err, errlen)) < 0)
         goto fail;
+    if ((rc = ctl_prewarm_start(c, err, errlen)) < 0)
+        goto fail;
     if ((rc = ctl_redis_start(c, err, errlen)) < 0)
+        goto fail;
+    if ((rc = ctl_hpa_start(c, err, errlen)) < 0)   /* before the policies: listed first */
         goto fail;
     k8s_informer_cbs cbs = { on_add, on_update, on_delete, on_synced };
     c->inf = k8s_informer_new(c->k8s, &ctl_res_policies, c->set.ns, NULL, &cbs, c);
@@ -178,6 +195,8 @@ int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t e
         rc = -EINVAL;
         goto fail;
     }
+    if ((rc = ctl_leader_start(c, err, errlen)) < 0)
+        goto fail;
     ev_timer_start(loop, &c->resync, c->set.resync_ms);
     *out = c;
     return 0;
@@ -195,7 +214,10 @@ void ctl_free(ctl *c)
     rds_free(c->sub);          /* fails pending commands: nothing starts from them */
     rds_free(c->cmd);
     k8s_informer_free(c->inf);
+    ctl_prewarm_stop(c);       /* its pod informers, before the client */
+    k8s_informer_free(c->hpas);
     k8s_client_free(c->k8s);   /* cancels reconciles in flight */
+    k8s_lease_free(c->lease);  /* after the client: its request is cancelled */
     for (size_t i = 0; i < c->npols; i++)
         free(c->pols[i]);
     free(c->pols);
@@ -204,5 +226,8 @@ void ctl_free(ctl *c)
     free((char *)c->set.ns);
     free((char *)c->set.redis_url);
     free((char *)c->set.listen_host);
+    free((char *)c->set.lease_name);
+    free((char *)c->set.lease_ns);
+    free((char *)c->set.identity);
     free(c);
 }

@@ -50,7 +50,12 @@ json_t *ctl_status_build(const ctl_policy *p, const ctl_observation *o, const js
     const ctl_decision *d = &o->decision;
     json_t *conds = json_array();
 
-    if (o->target_found) {
+    if (o->target_found && o->hpa) {
+        snprintf(msg, sizeof msg,
+                 "Deployment %s is reconciled through HorizontalPodAutoscaler %s's minReplicas "
+                 "(%s)", p->target, o->hpa, ctl_mode_name(p->mode));
+        add_condition(conds, prev, p, "Ready", true, "Reconciled", msg, now);
+    } else if (o->target_found) {
         snprintf(msg, sizeof msg, "Deployment %s is reconciled (%s)", p->target,
                  ctl_mode_name(p->mode));
         add_condition(conds, prev, p, "Ready", true, "Reconciled", msg, now);
@@ -60,7 +65,25 @@ json_t *ctl_status_build(const ctl_policy *p, const ctl_observation *o, const js
         add_condition(conds, prev, p, "Ready", false, "TargetUnavailable", msg, now);
     }
 
-    if (o->scaled) {
+    if (o->hpa && o->hpa_patched) {
+        snprintf(msg, sizeof msg, "HorizontalPodAutoscaler %s minReplicas %u -> %u (%s)", o->hpa,
+                 o->hpa_min_from, o->hpa_min_to,
+                 p->mode == CTL_MODE_ACTIVE ? d->why : ctl_mode_name(p->mode));
+        add_condition(conds, prev, p, "Scaling", true,
+                      p->mode != CTL_MODE_ACTIVE       ? "FloorRestored"
+                      : o->hpa_min_to > o->hpa_min_from ? "FloorRaised"
+                                                        : "FloorLowered",
+                      msg, now);
+    } else if (o->hpa) {
+        const char *reason = p->mode == CTL_MODE_PAUSED    ? "Paused"
+                             : p->mode == CTL_MODE_DRY_RUN ? "DryRun"
+                                                           : "AtDesired";
+        snprintf(msg, sizeof msg,
+                 "desired floor %u; HorizontalPodAutoscaler %s minReplicas %u; replicas %u "
+                 "(scaled by the HPA)",
+                 d->replicas, o->hpa, o->hpa_min_from, o->current);
+        add_condition(conds, prev, p, "Scaling", false, reason, msg, now);
+    } else if (o->scaled) {
         snprintf(msg, sizeof msg, "replicas %u -> %u (%s)", o->current, d->replicas, d->why);
         add_condition(conds, prev, p, "Scaling", true,
                       d->replicas > o->current ? "ScaledUp" : "ScaledDown", msg, now);

@@ -4,7 +4,9 @@
  * ctl_status_build() makes the status object from what the last reconcile
  * saw and decided, keeping each condition's lastTransitionTime from the
  * previous status when its status did not change. Conditions: Ready,
- * Scaling, SignalLost, Paused.
+ * Scaling, SignalLost, Paused. With an HPA on the target, Ready and
+ * Scaling say so, and Scaling reports the HPA's minReplicas change
+ * (reasons FloorRaised, FloorLowered, FloorRestored).
  *
  * Pure: no I/O. Returned objects are new references the caller decrefs.
  */
@@ -29,6 +31,10 @@ typedef struct ctl_observation {
     const ctl_forecast *forecast;
     bool scaled;                /* replicas were changed now (Active mode) */
     const char *last_scale_time; /* RFC 3339, NULL or "" when never */
+    /* through an HPA (hpa_floor.h): its name, NULL when none */
+    const char *hpa;
+    uint32_t hpa_min_from, hpa_min_to;  /* its minReplicas before, and as decided */
+    bool hpa_patched;                   /* minReplicas was changed now */
 } ctl_observation;
 
 /* Formats Unix ms as "2026-01-02T03:04:05Z" into out. */

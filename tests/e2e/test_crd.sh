@@ -78,7 +78,7 @@ check_eq "default schedule" '{"holdSeconds":1800,"prescaleReplicas":0,"prewarmBe
   "$(field '.spec.schedule' "$minimal")"
 check_eq "default scaleDown (no step set: the core's 50 %)" \
   '{"periodSeconds":60,"stabilizationSeconds":300}' "$(field '.spec.scaleDown' "$minimal")"
-check_eq "default prewarm" '{"adminPort":9901,"paths":[],"thresholdFactor":2,"timeoutSeconds":10}' \
+check_eq "default prewarm" '{"adminPort":9901,"cooldownSeconds":600,"host":"localhost","paths":[],"thresholdFactor":2,"timeoutSeconds":10}' \
   "$(field '.spec.prewarm' "$minimal")"
 check_eq "default sidecar backpressure" \
   '{"adaptive":true,"maxConcurrency":256,"maxQueue":128,"minConcurrency":4,"queueTimeoutMs":100}' \
