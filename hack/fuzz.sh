@@ -26,12 +26,27 @@ if [ -n "${FUZZ_BUDGET:-}" ]; then
   seconds=$((FUZZ_BUDGET / ${#targets[@]}))
   [ "$seconds" -ge 5 ] || seconds=5
 fi
+# shellcheck disable=SC2054 # the commas belong to -fsanitize=
+cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+# lib/ is compiled once (in parallel) into an archive every target links,
+# instead of once per target.
+rm -rf "${out:?}/lib" && mkdir -p "$out/lib"
+# shellcheck disable=SC2086
+pkg_cflags=$(pkg-config --cflags $pkgs)
+export FUZZ_CFLAGS="${cflags[*]} $pkg_cflags" FUZZ_OBJ="$out/lib"
+# shellcheck disable=SC2016 # expanded by the inner shell
+if ! printf '%s\n' lib/*.c | xargs -P "$(nproc)" -I{} sh -c \
+      'clang $FUZZ_CFLAGS -Ilib -c "$1" -o "$FUZZ_OBJ/$(basename "$1" .c).o"' _ {} ||
+   ! ar rcs "$out/liblib.a" "$out"/lib/*.o; then
+  echo "fuzz: lib/ does not build for fuzzing"
+  echo "0 passed, ${#targets[@]} failed"
+  exit 1
+fi
 for src in "${targets[@]}"; do
   name=$(basename "$src" .c)
   bin="$out/$name"
   # shellcheck disable=SC2086
-  if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-        -fno-sanitize-recover=all -Ilib "$src" lib/*.c $pkg_flags -lm -o "$bin"; then
+  if ! clang "${cflags[@]}" -Ilib "$src" "$out/liblib.a" $pkg_flags -lm -o "$bin"; then
     echo "fuzz: $name does not build"; failed=$((failed + 1)); continue
   fi
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-$name.XXXXXX")

@@ -121,6 +121,14 @@ e2e_namespace() {
   E2E_NS=${E2E_NS//_/-}
   kubectl create namespace "$E2E_NS" >/dev/null
   on_exit kubectl delete namespace "$E2E_NS" --wait=false
-  wait_for 30 kubectl -n "$E2E_NS" get serviceaccount default ||
-    { echo "e2e: namespace $E2E_NS got no default service account" >&2; return 1; }
+  # kube-controller-manager creates it. After the API server restarts some
+  # tests do, its namespace watch can sit in client-go's reconnect backoff
+  # (up to 30 s) before it sees a new namespace; past that, create the
+  # account ourselves, as the controller would, and say so.
+  if ! wait_for 45 kubectl -n "$E2E_NS" get serviceaccount default; then
+    echo "  note  namespace $E2E_NS: no default service account after 45 s; created here" >&2
+    kubectl -n "$E2E_NS" create serviceaccount default >/dev/null 2>&1 ||
+      kubectl -n "$E2E_NS" get serviceaccount default >/dev/null ||
+      { echo "e2e: namespace $E2E_NS got no default service account" >&2; return 1; }
+  fi
 }
