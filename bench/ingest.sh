@@ -14,31 +14,11 @@ seconds=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNS:-32}
 warmup=${BENCH_WARMUP_SECONDS:-2}
 secret=bench-secret-$RANDOM$RANDOM
-for tool in redis-server redis-cli; do
-  command -v "$tool" >/dev/null || { echo "bench-ingest: $tool missing (make deps)" >&2; exit 2; }
-done
-[ -x "$bin" ] || { echo "bench-ingest: $bin not built" >&2; exit 2; }
-
-out=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-bench-ingest.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$out"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  for _ in $(seq 1 250); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.02
-  done
-  echo "bench-ingest: nothing listens on port $1" >&2
-  return 1
-}
+bench_name=ingest
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_require "$bin" redis-server redis-cli
+bench_start
 
 cc=${CC:-cc}
 "$cc" -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Ilib -I. \
@@ -66,7 +46,6 @@ if [ "$warmup" != 0 ]; then
   "$out/ingest_load" 127.0.0.1 "$iport" "$secret" "$conns" "$warmup" warm \
     /v1/webhooks/producthunt/warmup >/dev/null
 fi
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ingest_pid=${pids[1]}
 redis_pid=${pids[0]}
 i0=$(cpu_ticks "$ingest_pid"); r0=$(cpu_ticks "$redis_pid")

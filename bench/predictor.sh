@@ -33,31 +33,11 @@ naive_seconds=${BENCH_NAIVE_SECONDS:-30}
 live_seconds=${BENCH_LIVE_SECONDS:-20}
 live_peak=${BENCH_LIVE_PEAK:-5000}
 flags=${BENCH_FLAGS:-}
-for tool in redis-server redis-cli; do
-  command -v "$tool" >/dev/null || { echo "bench-predictor: $tool missing (make deps)" >&2; exit 2; }
-done
-[ -x "$bin" ] || { echo "bench-predictor: $bin not built" >&2; exit 2; }
-
-out=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-bench-predictor.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$out"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  for _ in $(seq 1 250); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.02
-  done
-  echo "bench-predictor: nothing listens on port $1" >&2
-  return 1
-}
+bench_name=predictor
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_require "$bin" redis-server redis-cli
+bench_start
 
 cc=${CC:-cc}
 "$cc" -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags hiredis) \

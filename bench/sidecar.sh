@@ -46,32 +46,14 @@ baseline=${BENCH_BASELINE_BIN:-}
 warmup=${BENCH_WARMUP_SECONDS:-2}
 ncpu=$(nproc)
 pin=${BENCH_PIN:-$([ "$ncpu" -ge 2 ] && echo 1 || echo 0)}
-for tool in nginx haproxy wrk python3; do
-  command -v "$tool" >/dev/null || { echo "bench-sidecar: $tool missing (make deps)" >&2; exit 2; }
-done
-[ -x "$bin" ] || { echo "bench-sidecar: $bin not built" >&2; exit 2; }
+bench_name=sidecar
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_require "$bin" nginx haproxy wrk python3
 [ -z "$baseline" ] || [ -x "$baseline" ] || { echo "bench-sidecar: $baseline is not a program" >&2; exit 2; }
+bench_start
+wait_port_logs=1 # a proxy that does not come up says why in its log
 
-out=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-bench-sidecar.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$out"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  for _ in $(seq 1 250); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.02
-  done
-  echo "bench-sidecar: nothing listens on port $1 (logs: $(tail -n 3 "$out"/*.log 2>/dev/null | tr "\n" " "))" >&2
-  return 1
-}
 if [ "$pin" = 1 ]; then
   gen_cpu=$((ncpu - 1))
   srv_cpus=0-$((ncpu - 2))
@@ -106,10 +88,13 @@ http {
   scgi_temp_path $out/tmp/$1-scgi;
 EOF
 }
+nginx_start() { # $1: name; the rest of its http{} block comes on stdin
+  { nginx_common "$1"; cat; } >"$out/$1.conf"
+  srv nginx -p "$out" -c "$out/$1.conf" &
+  pids+=($!)
+}
 oport=$(free_port)
-{
-  nginx_common origin
-  cat <<EOF
+nginx_start origin <<EOF
   open_file_cache max=16;
   server {
     listen 127.0.0.1:$oport;
@@ -118,16 +103,11 @@ oport=$(free_port)
   }
 }
 EOF
-} >"$out/origin.conf"
-srv nginx -p "$out" -c "$out/origin.conf" &
-pids+=($!)
 origin_pid=$!
 
 # ---- nginx as a reverse proxy (one worker), with proxy_cache on /cached/ ----
 nport=$(free_port)
-{
-  nginx_common proxy
-  cat <<EOF
+nginx_start proxy <<EOF
   proxy_cache_path $out/ngx-cache levels=1:2 keys_zone=mc:10m max_size=64m inactive=10m;
   upstream origin {
     server 127.0.0.1:$oport;
@@ -152,9 +132,6 @@ nport=$(free_port)
   }
 }
 EOF
-} >"$out/proxy.conf"
-srv nginx -p "$out" -c "$out/proxy.conf" &
-pids+=($!)
 nginx_pid=$!
 
 # ---- HAProxy, one thread ----
@@ -250,7 +227,6 @@ wrk_run() { # $1 name, $2 seconds, $3 result file
 to_ms() { # "1.23ms" / "850.00us" / "1.02s" -> ms
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/) n *= 1000; printf "%.3f", n }'
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 echo "bench-sidecar: origin nginx $(nginx -v 2>&1 | sed 's|.*/||'), HAProxy $(haproxy -v | sed -n '1s/^HAProxy version \([^ ]*\).*/\1/p')," \
