@@ -93,6 +93,14 @@ static void register_metrics(ctl *c)
     c->decision_latency = metrics_histogram_new(reg, "liftoff_controller_decision_seconds",
                                                 "Time to decide one policy", lat,
                                                 LO_ARRAY_SIZE(lat));
+    static const double wait[] = { 1e-3, 5e-3, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
+    c->queue_wait = metrics_histogram_new(reg, "liftoff_controller_queue_wait_seconds",
+                                          "Time a reconcile waited in the queue before it ran",
+                                          wait, LO_ARRAY_SIZE(wait));
+    c->queue_depth = metrics_gauge_new(reg, "liftoff_controller_queue_depth",
+                                       "Reconciles queued or backing off, not running");
+    c->in_flight = metrics_gauge_new(reg, "liftoff_controller_reconciles_in_flight",
+                                     "Reconciles running (at most --concurrent-reconciles)");
     c->desired = metrics_gauge_family(reg, "liftoff_controller_desired_replicas",
                                       "Replicas the decision asks for", pl);
     c->applied = metrics_gauge_family(reg, "liftoff_controller_applied_replicas",

@@ -6,9 +6,13 @@
  * Deployment's scale, decides (decision.h), scales (Active mode), posts an
  * Event on every scale and writes the status subresource.
  *
- * One reconcile per policy runs at a time; a trigger during it makes it run
- * once more afterwards. Only a spec change (metadata.generation) triggers a
- * reconcile and a Redis write: the controller's own status writes do not.
+ * Reconciles go through a queue (workqueue.h): one per policy at a time (a
+ * trigger during it makes it run once more afterwards), at most
+ * concurrent_reconciles at once, forecasts before resyncs, a backoff after
+ * a failed write. The target Deployments and HPAs come from informers, so
+ * a reconcile reads nothing; it writes only what changes. Only a spec
+ * change (metadata.generation) triggers a reconcile and a Redis write: the
+ * controller's own status writes do not.
  *
  * With leader election (leader.c) several processes run at once; only the
  * one holding the Lease writes (scale, HPA, status, Events, Redis policy
@@ -27,7 +31,8 @@
 
 #include "ev.h"
 
-#define CTL_POLICIES_MAX 4096   /* policies followed by one controller */
+#define CTL_POLICIES_MAX 4096          /* policies followed by one controller */
+#define CTL_CONCURRENT_RECONCILES 16   /* default of --concurrent-reconciles */
 
 typedef struct ctl_settings {
     const char *kubeconfig;     /* NULL/"": the usual search */
@@ -39,6 +44,7 @@ typedef struct ctl_settings {
     uint64_t resync_ms;         /* periodic reconcile of every policy */
     uint64_t stale_ms;          /* a forecast older than this is stale */
     uint64_t hold_ms;           /* keep current replicas this long after the signal is lost */
+    size_t concurrent_reconciles; /* reconciles running at once (0: the default) */
     /* leader election (leader.c): only the leader writes */
     int leader_elect;           /* CTL_LEADER_ELECT_* */
     const char *lease_name;     /* the Lease's name */

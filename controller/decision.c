@@ -100,8 +100,46 @@ static uint32_t clamp(const ctl_policy *p, uint32_t v)
     return v < p->min_replicas ? p->min_replicas : v > p->max_replicas ? p->max_replicas : v;
 }
 
-void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, uint64_t now_ms,
-                uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms, ctl_decision *out)
+double ctl_observed_rps(const char *const *fields, const char *const *values, size_t n,
+                        uint64_t now_ms)
+{
+    double sum = 0, v;
+    unsigned fresh = 0;
+    if (n > CTL_OBSERVED_FIELDS_MAX)
+        n = CTL_OBSERVED_FIELDS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        /* "updated_at" (the service) or "updated_at@<pod>": its "rps" twin */
+        if (strncmp(fields[i], "updated_at", 10) != 0 ||
+            (fields[i][10] != '\0' && fields[i][10] != '@'))
+            continue;
+        const char *suffix = fields[i] + 10;
+        if (!parse_num(values[i], &v) || v < 0 || v > (double)now_ms + CTL_OBSERVED_FRESH_MS ||
+            (double)now_ms - v > CTL_OBSERVED_FRESH_MS)
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            double rps;
+            if (strncmp(fields[j], "rps", 3) == 0 && strcmp(fields[j] + 3, suffix) == 0 &&
+                parse_num(values[j], &rps) && rps >= 0) {
+                sum += rps;
+                fresh++;
+                break;
+            }
+        }
+    }
+    return fresh ? sum : -1;
+}
+
+uint32_t ctl_reactive_replicas(const ctl_policy *p, double rps)
+{
+    if (!(rps > 0) || !(p->pod_capacity_rps > 0))
+        return 0;
+    double r = ceil(rps * (1 + p->headroom_percent / 100) / p->pod_capacity_rps - 1e-9);
+    return r >= FC_MAX_REPLICAS ? FC_MAX_REPLICAS : (uint32_t)r;
+}
+
+void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, double observed_rps,
+                uint64_t now_ms, uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms,
+                ctl_decision *out)
 {
     memset(out, 0, sizeof *out);
     if (!f->have)
@@ -120,10 +158,17 @@ void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, ui
     if (*lost_since_ms == 0 || *lost_since_ms > now_ms)
         *lost_since_ms = now_ms;
     out->holding = now_ms - *lost_since_ms < hold_ms;
-    /* Both phases keep what runs (never a scale-down on a lost signal);
-     * after the hold, a target below minReplicas is raised to it. */
-    out->replicas = clamp(p, current);
-    out->why = out->holding ? "hold" : "fallback";
+    if (out->holding) {   /* keep what runs */
+        out->replicas = clamp(p, current);
+        out->why = "hold";
+    } else if (observed_rps >= 0) {   /* what the service serves, at least minReplicas */
+        out->replicas = clamp(p, ctl_reactive_replicas(p, observed_rps));
+        out->reactive = true;
+        out->why = "fallback-reactive";
+    } else {   /* blind: keep what runs, at least minReplicas */
+        out->replicas = clamp(p, current);
+        out->why = "fallback";
+    }
 }
 
 const char *ctl_signal_name(ctl_signal s)

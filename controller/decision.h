@@ -11,10 +11,14 @@
  *
  *   fresh forecast (updated_at within stale_ms): clamp(desired)
  *   missing or stale, for less than hold_ms:     keep the current replicas
- *   missing or stale, longer:                    max(minReplicas, current)
+ *   missing or stale, longer (the fallback):     the reactive floor
+ *       ceil(observed rps * (1 + headroomPercent/100) / podCapacityRps),
+ *       at least minReplicas; without a fresh observed rate (Redis down,
+ *       no sidecar reporting) the current replicas, at least minReplicas
  *
- * both clamped to [minReplicas, maxReplicas]: a lost signal never scales
- * down. Pure: no I/O, nothing allocated.
+ * all clamped to [minReplicas, maxReplicas]: a lost signal never scales
+ * down blind, only to what the sidecars see the service serve. Pure: no
+ * I/O, nothing allocated.
  */
 #ifndef LIFTOFF_CTL_DECISION_H
 #define LIFTOFF_CTL_DECISION_H
@@ -27,7 +31,9 @@
 
 #include "policy.h"
 
-#define CTL_REASON_MAX 32   /* the forecast's reason, with the NUL */
+#define CTL_REASON_MAX 32                /* the forecast's reason, with the NUL */
+#define CTL_OBSERVED_FRESH_MS 10000u     /* an observed report older than this is ignored */
+#define CTL_OBSERVED_FIELDS_MAX 1024u    /* observed hash fields looked at */
 
 typedef struct ctl_forecast {
     bool have;                  /* a forecast was read */
@@ -49,7 +55,9 @@ typedef struct ctl_decision {
     uint32_t replicas;          /* what the target should have */
     ctl_signal signal;
     bool holding;               /* signal lost, within the hold period */
-    const char *why;            /* static text: the forecast's reason, "hold", "fallback" */
+    bool reactive;              /* the fallback followed the observed rate */
+    const char *why;            /* static text: the forecast's reason, "hold", "fallback",
+                                   "fallback-reactive" */
 } ctl_decision;
 
 /* Reads the channel's JSON message (namespace and name into ns/name, each
@@ -60,10 +68,20 @@ int ctl_forecast_parse_json(const char *msg, size_t len, char *ns, char *name, c
 int ctl_forecast_from_fields(const char *const *fields, const char *const *values, size_t n,
                              ctl_forecast *f);
 
-/* Decides at now_ms (Unix ms). *lost_since_ms is the policy's memory of
- * when the signal went away (0: it did not), updated here. */
-void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, uint64_t now_ms,
-                uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms,
+/* The observed request rate in an HGETALL of liftoff:observed:<ns>:<name>
+ * (n field/value pairs, docs/redis-keys.md): the sum of rps over the
+ * reporters whose updated_at is at most CTL_OBSERVED_FRESH_MS before now_ms
+ * (Unix ms), or -1 when none is fresh. */
+double ctl_observed_rps(const char *const *fields, const char *const *values, size_t n,
+                        uint64_t now_ms);
+/* The reactive floor for a request rate: ceil(rps * (1 + headroom) /
+ * capacity), at most FC_MAX_REPLICAS; 0 for rps <= 0. */
+uint32_t ctl_reactive_replicas(const ctl_policy *p, double rps);
+/* Decides at now_ms (Unix ms). observed_rps: the fresh observed rate, < 0
+ * when none. *lost_since_ms is the policy's memory of when the signal went
+ * away (0: it did not), updated here. */
+void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, double observed_rps,
+                uint64_t now_ms, uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms,
                 ctl_decision *out);
 /* "ok", "missing", "stale". */
 const char *ctl_signal_name(ctl_signal s);

@@ -7,6 +7,7 @@
  * Until the HPAs are listed, a reconcile writes no replicas at all: it
  * cannot know yet whether an HPA owns them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -19,38 +20,64 @@
 
 const k8s_res ctl_res_hpas = K8S_RES("autoscaling", "v2", "horizontalpodautoscalers");
 
-typedef struct hpa_find {
-    const char *ns, *target;
-    const json_t *found;
-} hpa_find;
-
-static void find_one(const char *key, const json_t *obj, void *arg)
+/* c->hpa_by_target maps "ns/deployment" to the names of the HPAs that
+ * scale it (strings owned by the index). */
+static bool same_name(const void *val, const void *arg)
 {
-    (void)key;
-    hpa_find *f = arg;
-    const char *ns = k8s_meta_str(obj, "namespace");
-    if (!f->found && ns && strcmp(ns, f->ns) == 0 && ctl_hpa_targets(obj, f->target))
-        f->found = obj;
+    return strcmp(val, arg) == 0;
 }
 
-/* The cached HPA on ns/deployment, or NULL (the first one if several). */
+static void index_put(ctl *c, const json_t *hpa)
+{
+    char key[CTL_KEY_MAX];
+    const char *ns = k8s_meta_str(hpa, "namespace"), *name = k8s_meta_str(hpa, "name");
+    const char *target = ctl_hpa_target_name(hpa);
+    if (!ns || !name || !target)
+        return;
+    ctl_index_key(key, sizeof key, ns, target);
+    if (!ctl_index_find(&c->hpa_by_target, key, same_name, name))
+        ctl_index_add(&c->hpa_by_target, key, xstrdup(name));
+}
+
+static void index_drop(ctl *c, const json_t *hpa)
+{
+    char key[CTL_KEY_MAX];
+    const char *ns = k8s_meta_str(hpa, "namespace"), *name = k8s_meta_str(hpa, "name");
+    const char *target = ctl_hpa_target_name(hpa);
+    if (!ns || !name || !target)
+        return;
+    ctl_index_key(key, sizeof key, ns, target);
+    char *v = ctl_index_find(&c->hpa_by_target, key, same_name, name);
+    if (v) {
+        ctl_index_del(&c->hpa_by_target, key, v);
+        free(v);
+    }
+}
+
+/* The cached HPA on ns/deployment, or NULL (one of them if several). */
 static const json_t *hpa_for(ctl *c, const char *ns, const char *deployment)
 {
-    hpa_find f = { ns, deployment, NULL };
-    k8s_informer_foreach(c->hpas, find_one, &f);
-    return f.found;
+    char key[CTL_KEY_MAX];
+    ctl_index_key(key, sizeof key, ns, deployment);
+    const char *name = ctl_index_get(&c->hpa_by_target, key);
+    return name ? k8s_informer_get(c->hpas, ns, name) : NULL;
+}
+
+static void any_active(void *val, void *arg)
+{
+    const ctl_pol *p = val;
+    if (!p->removed && p->spec.mode == CTL_MODE_ACTIVE)
+        *(bool *)arg = true;
 }
 
 /* Whether a followed Active policy targets ns/deployment. */
 static bool held_by_policy(ctl *c, const char *ns, const char *deployment)
 {
-    for (size_t i = 0; i < c->npols; i++) {
-        const ctl_pol *p = c->pols[i];
-        if (!p->removed && p->spec.mode == CTL_MODE_ACTIVE && strcmp(p->spec.ns, ns) == 0 &&
-            strcmp(p->spec.target, deployment) == 0)
-            return true;
-    }
-    return false;
+    char key[CTL_KEY_MAX];
+    bool held = false;
+    ctl_index_key(key, sizeof key, ns, deployment);
+    ctl_index_each(&c->by_target, key, any_active, &held);
+    return held;
 }
 
 /* ---- the restore, outside a reconcile ---- */
@@ -154,8 +181,9 @@ static void on_patched(const k8s_response *r, void *arg)
     }
     if (r->rc < 0) {
         if (r->rc == K8S_ECONFLICT && p->hpa_conflicts++ < CTL_HPA_CONFLICT_RERUNS) {
-            p->dirty = true;   /* changed since cached: again on the fresher copy */
+            ctl_reconcile(p);   /* changed since cached: again (after this run) on the fresher copy */
         } else {
+            p->failed = true;
             metrics_counter_inc(c->errors);
             log_warn("controller", "HPA floor not written", LF_STR("policy", p->spec.name),
                      LF_STR("namespace", p->spec.ns), LF_STR("hpa", p->hpa),
@@ -205,7 +233,10 @@ bool ctl_hpa_take(ctl_pol *p)
     }
     /* The floor is decided like replicas, the HPA's minReplicas standing
      * for the current count: a lost signal holds the floor. */
-    ctl_decide(&p->spec, &p->fc, v.min, lo_wall_ms(), c->set.stale_ms, c->set.hold_ms,
+    uint64_t now = lo_wall_ms();
+    double observed = p->observed_read_ms && now - p->observed_read_ms <= CTL_OBSERVED_FRESH_MS
+                          ? p->observed_rps : -1;
+    ctl_decide(&p->spec, &p->fc, v.min, observed, now, c->set.stale_ms, c->set.hold_ms,
                &p->lost_since_ms, &p->decision);
     metrics_gauge_set(metrics_gauge_at(c->desired, metrics_labels(p->spec.ns, p->spec.name)),
                       p->decision.replicas);
@@ -232,21 +263,26 @@ bool ctl_hpa_take(ctl_pol *p)
 
 /* ---- the informer ---- */
 
+static void reconcile_one(void *val, void *arg)
+{
+    (void)arg;
+    ctl_reconcile(val);
+}
+
 static void reconcile_target(ctl *c, const json_t *hpa)
 {
+    char key[CTL_KEY_MAX];
     const char *ns = k8s_meta_str(hpa, "namespace"), *target = ctl_hpa_target_name(hpa);
     if (!ns || !target)
         return;
-    for (size_t i = 0; i < c->npols; i++) {
-        ctl_pol *p = c->pols[i];
-        if (!p->removed && strcmp(p->spec.ns, ns) == 0 && strcmp(p->spec.target, target) == 0)
-            ctl_reconcile(p);
-    }
+    ctl_index_key(key, sizeof key, ns, target);
+    ctl_index_each(&c->by_target, key, reconcile_one, NULL);
 }
 
 static void on_add(k8s_informer *inf, const json_t *obj, void *arg)
 {
     (void)inf;
+    index_put(arg, obj);
     reconcile_target(arg, obj);
 }
 
@@ -260,6 +296,8 @@ static void on_update(k8s_informer *inf, const json_t *old_obj, const json_t *ne
 {
     (void)inf;
     /* spec changes only: the HPA controller writes its status every sync */
+    index_drop(arg, old_obj);   /* its target may have changed */
+    index_put(arg, new_obj);
     if (generation(old_obj) != generation(new_obj)) {
         reconcile_target(arg, old_obj);
         reconcile_target(arg, new_obj);
@@ -269,6 +307,7 @@ static void on_update(k8s_informer *inf, const json_t *old_obj, const json_t *ne
 static void on_delete(k8s_informer *inf, const json_t *obj, void *arg)
 {
     (void)inf;
+    index_drop(arg, obj);
     reconcile_target(arg, obj);
 }
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "workqueue.h"
 
 #ifndef LIFTOFF_VERSION
 #define LIFTOFF_VERSION "0.1.0"
@@ -21,6 +22,7 @@ static struct {
     uint64_t resync_ms;
     uint64_t stale_ms;
     uint64_t hold_ms;
+    int concurrent;
     char *log_level;
     char *leader_elect;
     char *lease_name, *lease_ns, *identity;
@@ -42,7 +44,11 @@ static const cfg_option options[] = {
                  "a forecast older than this counts as lost (SignalLost)"),
     CFG_DURATION("hold", &c.hold_ms, "60s", 0, 86400000,
                  "after the signal is lost, keep the current replicas this long before the "
-                 "fallback (the current replicas, at least minReplicas)"),
+                 "fallback (the reactive floor from the sidecars' observed rate, at least "
+                 "minReplicas; without a fresh observed rate the current replicas)"),
+    CFG_INT("concurrent-reconciles", &c.concurrent, "16", 1, CTL_WQ_RUNNING_MAX,
+            "reconciles running at once (each may hold an API request); the others wait in "
+            "a queue, forecasts before resyncs"),
     CFG_STRING("log-level", &c.log_level, "info", "debug, info, warn or error"),
     CFG_STRING("leader-elect", &c.leader_elect, "auto",
                "elect one leader on a Lease, so several replicas run safely (only the leader "
@@ -120,6 +126,7 @@ void ctl_options_load(int argc, char **argv, ctl_settings *s, log_level *level)
     s->resync_ms = c.resync_ms;
     s->stale_ms = c.stale_ms;
     s->hold_ms = c.hold_ms;
+    s->concurrent_reconciles = (size_t)c.concurrent;
 }
 
 void ctl_options_free(void)

@@ -103,6 +103,19 @@ int ctl_policy_parse(const json_t *obj, ctl_policy *out, char *err, size_t errle
         snprintf(err, errlen, "spec.minReplicas must not exceed spec.maxReplicas");
         return -EINVAL;
     }
+    /* for the fail-safe's reactive floor (decision.h) */
+    const json_t *cap = json_object_get(spec, "podCapacityRps");
+    out->pod_capacity_rps = json_is_number(cap) ? json_number_value(cap) : 200;
+    if (!(out->pod_capacity_rps > 0)) {
+        snprintf(err, errlen, "spec.podCapacityRps must be greater than 0");
+        return -EINVAL;
+    }
+    const json_t *head = json_object_get(json_object_get(spec, "prediction"), "headroomPercent");
+    out->headroom_percent = json_is_number(head) ? json_number_value(head) : 0;
+    if (!(out->headroom_percent >= 0 && out->headroom_percent <= 400)) {
+        snprintf(err, errlen, "spec.prediction.headroomPercent must be in 0..400");
+        return -EINVAL;
+    }
     return 0;
 }
 

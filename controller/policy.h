@@ -35,6 +35,8 @@ typedef struct ctl_policy {
     ctl_mode mode;                  /* spec.mode, default Active */
     uint32_t min_replicas;          /* spec.minReplicas, default 2 */
     uint32_t max_replicas;          /* spec.maxReplicas, default 100 */
+    double pod_capacity_rps;        /* spec.podCapacityRps, default 200 */
+    double headroom_percent;        /* spec.prediction.headroomPercent, default 0 */
 } ctl_policy;
 
 /* Reads and validates a LaunchPolicy object: 0, or -EINVAL with a reason

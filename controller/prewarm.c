@@ -287,10 +287,8 @@ static void on_pods_synced(k8s_informer *inf, void *arg)
 }
 
 /* Keeps the pod informer on the Deployment's selector. */
-static void follow_pods(ctl_prewarm *pw, const json_t *scale)
+static void follow_pods(ctl_prewarm *pw, const char *sel)
 {
-    const char *sel = json_string_value(json_object_get(json_object_get(scale, "status"),
-                                                        "selector"));
     if (!sel || !*sel || strlen(sel) >= sizeof pw->selector ||
         (pw->pods && strcmp(sel, pw->selector) == 0))
         return;
@@ -363,13 +361,13 @@ void ctl_prewarm_update(ctl_pol *p, const json_t *obj)
     arm_launch_timer(pw);
 }
 
-void ctl_prewarm_check(ctl_pol *p, const json_t *scale)
+void ctl_prewarm_check(ctl_pol *p, const char *selector)
 {
     ctl_prewarm *pw = p->pw;
     if (!pw || pw->spec.npaths == 0 || p->spec.mode == CTL_MODE_PAUSED || !p->c->prewarm)
         return;
-    if (scale)
-        follow_pods(pw, scale);
+    if (selector && *selector)
+        follow_pods(pw, selector);
     arm_launch_timer(pw);
     if (pw->round)
         return;

@@ -43,9 +43,10 @@ int ctl_prewarm_start(ctl *c, char *err, size_t errlen);
 void ctl_prewarm_stop(ctl *c);
 /* Reads a new or changed spec (obj: the LaunchPolicy) into p's state. */
 void ctl_prewarm_update(ctl_pol *p, const json_t *obj);
-/* After the decision: keeps the pod informer on the selector from the
- * scale (NULL: not read) and starts a round if one is due. */
-void ctl_prewarm_check(ctl_pol *p, const json_t *scale);
+/* After the decision: keeps the pod informer on the target's label
+ * selector (a selector string; NULL or "": not known) and starts a round
+ * if one is due. */
+void ctl_prewarm_check(ctl_pol *p, const char *selector);
 /* Puts the last round (or what prev reported) into the status st. */
 void ctl_prewarm_status(ctl_pol *p, json_t *st, const json_t *prev);
 /* Frees p's pre-warm state (cancels a round in flight). NULL-safe. */

@@ -1,6 +1,9 @@
-/* reconcile.c — one policy's reconcile: read the Deployment's scale,
- * decide, scale (Active), post an Event, write the status (see
+/* reconcile.c — the reconcile queue's driver (workqueue.h: at most
+ * --concurrent-reconciles at once, forecasts before resyncs, backoff after
+ * failures) and one policy's reconcile: read the Deployment from the cache
+ * (target.c), decide, scale (Active), post an Event, write the status (see
  * controller.h). Steps chain through the client's callbacks. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@ static void on_status(const k8s_response *r, void *arg)
 {
     ctl_pol *p = arg;
     if (r->rc < 0 && r->rc != K8S_ENOTFOUND) {
+        p->failed = true;
         metrics_counter_inc(p->c->errors);
         log_warn("controller", "status write failed", LF_STR("policy", p->spec.name),
                  LF_STR("namespace", p->spec.ns), LF_STR("reason", r->message));
@@ -81,6 +85,8 @@ static void on_scaled(const k8s_response *r, void *arg)
         return;
     }
     if (r->rc < 0) {
+        p->failed = true;
+        p->expect_rv[0] = '\0';
         metrics_counter_inc(c->errors);
         log_warn("controller", "scale failed", LF_STR("policy", p->spec.name),
                  LF_STR("namespace", p->spec.ns), LF_STR("reason", r->message));
@@ -113,36 +119,50 @@ static void on_scaled(const k8s_response *r, void *arg)
     write_status(p);
 }
 
-static void on_scale_read(const k8s_response *r, void *arg)
+/* Reads the target from the Deployment cache, decides, and scales (or
+ * hands over to hpa.c), then writes the status. */
+static void run(ctl_pol *p)
 {
-    ctl_pol *p = arg;
     ctl *c = p->c;
-    if (p->removed) {
-        finish(p);
-        return;
+    ctl_target t;
+    p->failed = false;
+    p->scaled = false;
+    p->target_error[0] = '\0';
+    metrics_counter_inc(c->reconciles);
+    ctl_target_read(c, p->spec.ns, p->spec.target, &t);
+    p->target_found = t.found;
+    p->current = t.found ? t.replicas : 0;
+    if (!t.found) {
+        snprintf(p->target_error, sizeof p->target_error, "deployments.apps \"%.64s\" not found",
+                 p->spec.target);
+        p->expect_rv[0] = '\0';
+    } else if (p->expect_rv[0]) {
+        if (strcmp(t.rv, p->expect_rv) == 0)   /* the cache is behind our own PATCH */
+            p->current = p->expect_replicas;
+        else
+            p->expect_rv[0] = '\0';
     }
-    uint64_t t0 = lo_mono_us();
-    p->target_found = r->rc == 0;
-    p->current = 0;
-    if (r->rc == 0) {
-        const json_t *rep = json_object_get(json_object_get(r->body, "spec"), "replicas");
-        p->current = json_is_integer(rep) ? (uint32_t)json_integer_value(rep) : 0;
-    } else {
-        snprintf(p->target_error, sizeof p->target_error, "%s", r->message);
-    }
-    ctl_decide(&p->spec, &p->fc, p->current, lo_wall_ms(), c->set.stale_ms, c->set.hold_ms,
+    uint64_t t0 = lo_mono_us(), now = lo_wall_ms();
+    double observed = p->observed_read_ms && now - p->observed_read_ms <= CTL_OBSERVED_FRESH_MS
+                          ? p->observed_rps : -1;
+    ctl_decide(&p->spec, &p->fc, p->current, observed, now, c->set.stale_ms, c->set.hold_ms,
                &p->lost_since_ms, &p->decision);
     metrics_histogram_observe(c->decision_latency, (double)(lo_mono_us() - t0) / 1e6);
-    ctl_prewarm_check(p, r->rc == 0 ? r->body : NULL);
+    ctl_prewarm_check(p, t.found ? t.selector : NULL);
     metrics_gauge_set(metrics_gauge_at(c->desired, metrics_labels(p->spec.ns, p->spec.name)),
                       p->decision.replicas);
     if (p->target_found && ctl_hpa_take(p))   /* an HPA scales it: the floor instead */
         return;
     if (p->target_found && p->spec.mode == CTL_MODE_ACTIVE && ctl_may_write(c) &&
         p->decision.replicas != p->current) {
+        /* expected in the cache until it shows a newer version */
+        snprintf(p->expect_rv, sizeof p->expect_rv, "%s", t.rv);
+        p->expect_replicas = p->decision.replicas;
         if (k8s_set_scale(c->k8s, &ctl_res_deployments, p->spec.ns, p->spec.target,
                           (int32_t)p->decision.replicas, on_scaled, p) == 0)
             return;
+        p->expect_rv[0] = '\0';
+        p->failed = true;
         metrics_counter_inc(c->errors);
     }
     if (p->target_found && p->spec.mode == CTL_MODE_ACTIVE)
@@ -151,29 +171,59 @@ static void on_scale_read(const k8s_response *r, void *arg)
     write_status(p);
 }
 
-static void start(ctl_pol *p)
+static void set_queue_gauges(ctl *c)
 {
-    p->busy = true;
-    p->dirty = false;
-    p->scaled = false;
-    p->target_error[0] = '\0';
-    metrics_counter_inc(p->c->reconciles);
-    if (k8s_get_scale(p->c->k8s, &ctl_res_deployments, p->spec.ns, p->spec.target, on_scale_read,
-                      p) < 0) {
-        metrics_counter_inc(p->c->errors);
-        p->busy = false;
-    }
+    metrics_gauge_set(c->queue_depth, (double)ctl_wq_depth(&c->wq));
+    metrics_gauge_set(c->in_flight, (double)c->wq.running);
 }
 
 static void finish(ctl_pol *p)
 {
-    p->busy = false;
+    ctl *c = p->c;
+    ctl_wq_done(&c->wq, &p->wq, !p->failed, lo_mono_ms());
     if (p->removed) {
+        ctl_wq_remove(&c->wq, &p->wq);
         ctl_pol_free(p);
-        return;
     }
-    if (p->dirty && ctl_may_write(p->c))
-        start(p);
+    ctl_pump(c);
+}
+
+void ctl_wq_timer_fired(ev_loop *loop, ev_timer *t, void *arg)
+{
+    (void)loop;
+    (void)t;
+    ctl_pump(arg);
+}
+
+void ctl_pump(ctl *c)
+{
+    if (c->pumping || c->closing)
+        return;
+    if (c->deploys && k8s_informer_synced(c->deploys) && ctl_may_write(c)) {
+        c->pumping = true;
+        uint64_t now = lo_mono_ms(), waited;
+        ctl_wq_item *it;
+        ctl_wq_promote(&c->wq, now);
+        while ((it = ctl_wq_pop(&c->wq, now, &waited))) {
+            metrics_histogram_observe(c->queue_wait, (double)waited / 1e3);
+            run((ctl_pol *)((char *)it - offsetof(ctl_pol, wq)));   /* may end at once */
+        }
+        c->pumping = false;
+        uint64_t due = ctl_wq_next_due(&c->wq);
+        if (due)
+            ev_timer_start(c->loop, &c->wq_timer, due > now ? due - now : 0);
+        else
+            ev_timer_stop(c->loop, &c->wq_timer);
+    }
+    set_queue_gauges(c);
+}
+
+static void enqueue(ctl_pol *p, ctl_wq_prio prio)
+{
+    if (p->removed || !ctl_may_write(p->c))   /* followers do not reconcile */
+        return;
+    ctl_wq_add(&p->c->wq, &p->wq, prio, lo_mono_ms());
+    ctl_pump(p->c);
 }
 
 void ctl_reconcile_report(ctl_pol *p)
@@ -188,17 +238,22 @@ void ctl_reconcile_end(ctl_pol *p)
 
 void ctl_reconcile(ctl_pol *p)
 {
-    if (p->removed || !ctl_may_write(p->c))   /* followers do not reconcile */
-        return;
-    if (p->busy)
-        p->dirty = true;
-    else
-        start(p);
+    enqueue(p, CTL_WQ_HIGH);
+}
+
+void ctl_reconcile_resync(ctl_pol *p)
+{
+    enqueue(p, CTL_WQ_LOW);
 }
 
 void ctl_pol_release(ctl_pol *p)
 {
+    ctl *c = p->c;
     p->removed = true;
-    if (!p->busy)
+    ctl_index_del(&c->by_name, p->key, p);
+    ctl_target_unindex(p);
+    if (p->wq.state != CTL_WQ_RUNNING) {
+        ctl_wq_remove(&c->wq, &p->wq);
         ctl_pol_free(p);
+    }
 }

@@ -1,7 +1,9 @@
 /* redis_sync.c — the controller's Redis side (docs/redis-keys.md): policy
  * documents out (SET + SADD + PUBLISH liftoff:policy), forecasts in
  * (SUBSCRIBE liftoff:forecast, and HGETALL of each policy's hash on every
- * resync). */
+ * resync, spread over the period in CTL_RESYNC_SLICES slices); while a
+ * policy's forecast is lost, the resync also reads the sidecars' observed
+ * rate (liftoff:observed:<ns>:<name>) for the fail-safe's reactive floor. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,34 @@ typedef struct resync_req {
     char ns[CTL_NAME_MAX], name[CTL_NAME_MAX];
 } resync_req;
 
+/* The observed rate of a policy whose forecast is lost. */
+static void on_observed(rds *r, const redisReply *reply, int err, void *arg)
+{
+    (void)r;
+    resync_req *q = arg;
+    if (err == -ECANCELED || q->c->closing) {
+        free(q);
+        return;
+    }
+    ctl_pol *p = ctl_pol_find(q->c, q->ns, q->name);
+    if (p && err == 0 && reply->type == REDIS_REPLY_ARRAY) {
+        size_t n = reply->elements / 2;
+        const char **f = xcalloc(n + 1, sizeof *f), **v = xcalloc(n + 1, sizeof *v);
+        for (size_t i = 0; i < n; i++) {
+            f[i] = reply->element[2 * i]->str ? reply->element[2 * i]->str : "";
+            v[i] = reply->element[2 * i + 1]->str ? reply->element[2 * i + 1]->str : "";
+        }
+        uint64_t now = lo_wall_ms();
+        p->observed_rps = ctl_observed_rps(f, v, n, now);
+        p->observed_read_ms = now;
+        free(f);
+        free(v);
+    }
+    if (p)
+        ctl_reconcile_resync(p);
+    free(q);
+}
+
 static void on_hgetall(rds *r, const redisReply *reply, int err, void *arg)
 {
     (void)r;
@@ -96,16 +126,26 @@ static void on_hgetall(rds *r, const redisReply *reply, int err, void *arg)
     }
     /* Without Redis the forecast is whatever was last received: it turns
      * stale by its own age. */
-    if (p)
-        ctl_reconcile(p);
+    if (!p) {
+        free(q);
+        return;
+    }
+    uint64_t now = lo_wall_ms();
+    bool lost = !p->fc.have || (now > p->fc.updated_at_ms &&
+                                now - p->fc.updated_at_ms > q->c->set.stale_ms);
+    if (lost && err == 0 &&
+        rds_command(q->c->cmd, on_observed, q, "HGETALL liftoff:observed:%s:%s", q->ns,
+                    q->name) == 0)
+        return;   /* reconciles when the observed rate is in */
+    ctl_reconcile_resync(p);
     free(q);
 }
 
-void ctl_redis_resync(ctl *c)
+void ctl_redis_resync(ctl *c, unsigned slot)
 {
     for (size_t i = 0; i < c->npols; i++) {
         ctl_pol *p = c->pols[i];
-        if (p->removed)
+        if (p->removed || p->resync_slot != slot)
             continue;
         resync_req *q = xcalloc(1, sizeof *q);
         q->c = c;
@@ -114,7 +154,7 @@ void ctl_redis_resync(ctl *c)
         if (rds_command(c->cmd, on_hgetall, q, "HGETALL liftoff:forecast:%s:%s", q->ns,
                         q->name) < 0) {
             free(q);
-            ctl_reconcile(p);
+            ctl_reconcile_resync(p);
         }
     }
 }

@@ -1,6 +1,8 @@
 /* service.c — builds the controller (see controller.h): the Kubernetes
- * client and the LaunchPolicy informer, the policy table, the resync
- * timer; Redis and the admin server are started from here. */
+ * client and the LaunchPolicy informer, the policy table and its indexes,
+ * the reconcile queue, the resync timer (one slice of the policies per
+ * tick); Redis, the Deployment and HPA informers and the admin server are
+ * started from here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ void ctl_settings_defaults(ctl_settings *s)
     s->resync_ms = 10000;
     s->stale_ms = 10000;
     s->hold_ms = 60000;
+    s->concurrent_reconciles = CTL_CONCURRENT_RECONCILES;
     s->leader_elect = CTL_LEADER_ELECT_AUTO;
     s->lease_name = "liftoff-controller";
     s->lease_ms = K8S_LEASE_DURATION_MS;
@@ -32,12 +35,18 @@ void ctl_settings_defaults(ctl_settings *s)
 
 ctl_pol *ctl_pol_find(ctl *c, const char *ns, const char *name)
 {
-    for (size_t i = 0; i < c->npols; i++) {
-        ctl_pol *p = c->pols[i];
-        if (!p->removed && strcmp(p->spec.ns, ns) == 0 && strcmp(p->spec.name, name) == 0)
-            return p;
-    }
-    return NULL;
+    char key[CTL_KEY_MAX];
+    ctl_index_key(key, sizeof key, ns, name);
+    return ctl_index_get(&c->by_name, key);   /* released ones are no longer indexed */
+}
+
+/* A stable slot for ns/name, so each resync tick takes the same share. */
+static unsigned resync_slot(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h % CTL_RESYNC_SLICES;
 }
 
 void ctl_pol_free(ctl_pol *p)
@@ -90,11 +99,17 @@ static void apply_object(ctl *c, const json_t *obj)
         }
         p = xcalloc(1, sizeof *p);
         p->c = c;
+        p->observed_rps = -1;
+        ctl_index_key(p->key, sizeof p->key, spec.ns, spec.name);
+        p->resync_slot = resync_slot(p->key);
+        ctl_index_add(&c->by_name, p->key, p);
         c->pols = xrealloc(c->pols, (c->npols + 1) * sizeof *c->pols);
         c->pols[c->npols++] = p;
         count_policies(c);
     }
+    ctl_target_unindex(p);   /* the target may have changed */
     p->spec = spec;
+    ctl_target_index(p);
     ctl_prewarm_update(p, obj);
     ctl_redis_put_policy(c, obj);
     ctl_reconcile(p);
@@ -141,12 +156,16 @@ static void on_synced(k8s_informer *inf, void *arg)
     log_info("controller", "policies listed", LF_UINT("count", k8s_informer_count(inf)));
 }
 
+/* One slice of the resync: the policies of one slot, so a period's
+ * reconciles do not all start at the same instant. */
 static void on_resync(ev_loop *loop, ev_timer *t, void *arg)
 {
     ctl *c = arg;
-    ctl_redis_resync(c);
-    ctl_hpa_sweep(c);
-    ev_timer_start(loop, t, lo_jitter_ms(c->set.resync_ms, 0.1));
+    unsigned slot = c->resync_tick++ % CTL_RESYNC_SLICES;
+    ctl_redis_resync(c, slot);
+    if (slot == 0)
+        ctl_hpa_sweep(c);
+    ev_timer_start(loop, t, lo_jitter_ms(c->set.resync_ms / CTL_RESYNC_SLICES, 0.1));
 }
 
 int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t errlen)
@@ -165,6 +184,12 @@ int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t e
     c->set.lease_ns = s->lease_ns && *s->lease_ns ? xstrdup(s->lease_ns) : NULL;
     c->set.identity = s->identity && *s->identity ? xstrdup(s->identity) : NULL;
     ev_timer_init(&c->resync, on_resync, c);
+    ev_timer_init(&c->wq_timer, ctl_wq_timer_fired, c);
+    ctl_wq_init(&c->wq, s->concurrent_reconciles ? s->concurrent_reconciles
+                                                 : CTL_CONCURRENT_RECONCILES);
+    ctl_index_init(&c->by_name);
+    ctl_index_init(&c->by_target);
+    ctl_index_init(&c->hpa_by_target);
 
     rc = k8s_config_load(s->kubeconfig && *s->kubeconfig ? s->kubeconfig : NULL,
                          s->context && *s->context ? s->context : NULL, &cfg, &kerr);
@@ -186,6 +211,8 @@ int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t e
         goto fail;
     if ((rc = ctl_redis_start(c, err, errlen)) < 0)
         goto fail;
+    if ((rc = ctl_targets_start(c, err, errlen)) < 0)   /* reconciles wait for its list */
+        goto fail;
     if ((rc = ctl_hpa_start(c, err, errlen)) < 0)   /* before the policies: listed first */
         goto fail;
     k8s_informer_cbs cbs = { on_add, on_update, on_delete, on_synced };
@@ -197,7 +224,7 @@ int ctl_new(ev_loop *loop, const ctl_settings *s, ctl **out, char *err, size_t e
     }
     if ((rc = ctl_leader_start(c, err, errlen)) < 0)
         goto fail;
-    ev_timer_start(loop, &c->resync, c->set.resync_ms);
+    ev_timer_start(loop, &c->resync, c->set.resync_ms / CTL_RESYNC_SLICES);
     *out = c;
     return 0;
 fail:
@@ -211,16 +238,21 @@ void ctl_free(ctl *c)
         return;
     c->closing = true;
     ev_timer_stop(c->loop, &c->resync);
+    ev_timer_stop(c->loop, &c->wq_timer);
     rds_free(c->sub);          /* fails pending commands: nothing starts from them */
     rds_free(c->cmd);
     k8s_informer_free(c->inf);
     ctl_prewarm_stop(c);       /* its pod informers, before the client */
     k8s_informer_free(c->hpas);
+    k8s_informer_free(c->deploys);
     k8s_client_free(c->k8s);   /* cancels reconciles in flight */
     k8s_lease_free(c->lease);  /* after the client: its request is cancelled */
     for (size_t i = 0; i < c->npols; i++)
         free(c->pols[i]);
     free(c->pols);
+    ctl_index_free(&c->by_name, NULL);
+    ctl_index_free(&c->by_target, NULL);
+    ctl_index_free(&c->hpa_by_target, free);
     ctl_admin_free(c->admin);
     metrics_registry_free(c->reg);
     free((char *)c->set.ns);

@@ -20,13 +20,9 @@ set -euo pipefail
 
 readonly ANN=liftoff.dev/original-min-replicas
 ctl_work
-ctl_redis_start
-kubectl apply -f "$E2E_ROOT/crds/launchpolicy.yaml" >/dev/null
-kubectl wait --for condition=Established --timeout=30s crd/launchpolicies.liftoff.dev >/dev/null
-wait_for 30 kubectl get launchpolicies -A
-e2e_namespace
+ctl_setup
 ns=$E2E_NS
-kubectl -n "$ns" create deployment web --image="$CTL_IMAGE" --replicas=1 >/dev/null
+ctl_deployments "$ns" 1 web
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -58,24 +54,10 @@ hpa_min() { kubectl -n "$ns" get hpa web-hpa -o jsonpath='{.spec.minReplicas}'; 
 hpa_min_is() { [ "$(hpa_min)" = "$1" ]; }
 hpa_ann() { kubectl -n "$ns" get hpa web-hpa -o json | jq -r --arg a "$ANN" '.metadata.annotations[$a] // "none"'; }
 hpa_ann_is() { [ "$(hpa_ann)" = "$1" ]; }
-cond() { # policy type field
-  kubectl -n "$ns" get launchpolicy "$1" \
-    -o jsonpath="{.status.conditions[?(@.type==\"$2\")].$3}"
-}
+cond() { ctl_cond "$ns" "$@"; } # policy type field
 cond_reason_is() { [ "$(cond "$1" Scaling reason)" = "$2" ]; }
-event_msgs() { # reason
-  kubectl -n "$ns" get events --field-selector "involvedObject.name=hp,reason=$1" -o json |
-    jq -r '.items[].message'
-}
-has_event() { [ -n "$(event_msgs "$1")" ]; }
-# managedFields entries of liftoff's (manager "liftoff", its user agent) that
-# own spec.replicas; test_controller_leader.sh checks that a scale by
-# liftoff does make one.
-liftoff_replicas_owners() {
-  kubectl -n "$ns" get deployment web --show-managed-fields -o json |
-    jq '[.metadata.managedFields[] | select(.manager == "liftoff")
-         | select(.fieldsV1["f:spec"]["f:replicas"] != null)] | length'
-}
+event_msgs() { ctl_events "$ns" hp "$1"; } # reason
+has_event() { ctl_has_event "$ns" hp "$1"; }
 
 # ---- Active: the forecast raises the HPA's minReplicas
 ctl_policy "$ns" hp web Active 1 20
@@ -130,9 +112,11 @@ kubectl -n "$ns" delete launchpolicy hp >/dev/null
 check_eventually "policy deleted: HPA minReplicas restored to 1" 15 hpa_min_is 1
 check_eventually "policy deleted: the annotation is removed" 10 hpa_ann_is none
 
-# ---- liftoff never wrote the Deployment's replicas
+# ---- liftoff never wrote the Deployment's replicas (manager "liftoff", its
+# user agent); test_controller_leader.sh checks that a scale by liftoff does
+# make such an entry.
 check_eq "no managedFields entry of liftoff's owns the Deployment's replicas" 0 \
-  "$(liftoff_replicas_owners)"
+  "$(ctl_replicas_owners "$ns" web)"
 check_eq "the controller logged no scale of the Deployment" 0 \
   "$(grep -c '"msg":"scaled"' "$WORK/controller.log" || true)"
 check_eq "liftoff_controller_scales_total is 0" 0 "$(ctl_metric liftoff_controller_scales_total)"

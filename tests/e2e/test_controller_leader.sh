@@ -17,13 +17,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib_controller.sh"
 
 ctl_work
-ctl_redis_start
-kubectl apply -f "$E2E_ROOT/crds/launchpolicy.yaml" >/dev/null
-kubectl wait --for condition=Established --timeout=30s crd/launchpolicies.liftoff.dev >/dev/null
-wait_for 30 kubectl get launchpolicies -A
-e2e_namespace
+ctl_setup
 ns=$E2E_NS
-kubectl -n "$ns" create deployment web --image="$CTL_IMAGE" --replicas=2 >/dev/null
+ctl_deployments "$ns" 2 web
 ctl_policy "$ns" active web Active 2 10
 
 declare -A PID PORT
@@ -31,19 +27,14 @@ declare -A PID PORT
 candidate() { # name lease extra-args...
   local name=$1 lease=$2
   shift 2
-  PORT[$name]=$(free_port)
-  env -u KUBECONFIG "$CONTROLLER" --kubeconfig "$KUBECONFIG" --namespace "$ns" \
-    --redis "redis://127.0.0.1:$RPORT" --listen "127.0.0.1:${PORT[$name]}" \
+  CTL_NAME=$name ctl_start "$KUBECONFIG" --namespace "$ns" \
     --resync 1s --stale-after 60s --hold 60s \
     --leader-elect=true --leader-elect-lease-name "$lease" \
-    --leader-elect-lease-namespace "$ns" --leader-elect-identity "$name" "$@" \
-    2>"$WORK/$name.log" &
-  PID[$name]=$!
-  on_exit kill "${PID[$name]}"
+    --leader-elect-lease-namespace "$ns" --leader-elect-identity "$name" "$@"
+  PORT[$name]=$APORT
+  PID[$name]=$CTL_PID
 }
-metric_of() { # name metric
-  curl -fsS "http://127.0.0.1:${PORT[$1]}/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
+metric_of() { ctl_metric "$2" "${PORT[$1]}"; } # name metric
 holder() { kubectl -n "$ns" get lease "$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 holder_in() { # lease names...
   local h
@@ -67,7 +58,7 @@ leader=$(holder liftoff-fast)
 if [ "$leader" = ctl-a ]; then follower=ctl-b; else follower=ctl-a; fi
 echo "  note  leader $leader, follower $follower"
 check_eventually "the leader reports liftoff_controller_leader 1" 10 \
-  bash -c "[ \"\$(curl -fsS http://127.0.0.1:${PORT[$leader]}/metrics | awk '\$1 == \"liftoff_controller_leader\" { print \$2 }')\" = 1 ]"
+  ctl_metric_is liftoff_controller_leader 1 "${PORT[$leader]}"
 check_eq "the follower reports liftoff_controller_leader 0" 0 "$(metric_of "$follower" liftoff_controller_leader)"
 check_eq "/readyz on the leader" "ready: leader" "$(curl -fsS "http://127.0.0.1:${PORT[$leader]}/readyz")"
 check_eq "/readyz on the follower" "ready: follower" "$(curl -fsS "http://127.0.0.1:${PORT[$follower]}/readyz")"
@@ -80,9 +71,7 @@ check_eventually "status written" 10 status_is "$ns" active desiredReplicas 5
 # (the control of test_controller_hpa.sh's check that liftoff never owns
 # the replicas of a Deployment an HPA scales)
 check_eq "a scale by liftoff shows in managedFields (manager liftoff)" 1 \
-  "$(kubectl -n "$ns" get deployment web --show-managed-fields -o json |
-    jq '[.metadata.managedFields[] | select(.manager == "liftoff")
-         | select(.fieldsV1["f:spec"]["f:replicas"] != null)] | length')"
+  "$(ctl_replicas_owners "$ns" web)"
 sleep 3 # several renewals and resyncs on both
 check_eq "the Lease stayed with the leader" "$leader" "$(holder liftoff-fast)"
 check_eq "the follower still reports 0" 0 "$(metric_of "$follower" liftoff_controller_leader)"
@@ -101,7 +90,7 @@ wait "${PID[$leader]}" 2>/dev/null || true
 check_eventually "after kill -9 the follower holds the Lease" 30 holder_is liftoff-fast "$follower"
 echo "  note  kill -9 -> follower holds the Lease: $(($(now_ms) - t0)) ms (lease 4 s, retry 1 s)"
 check_eventually "the new leader reports liftoff_controller_leader 1" 10 \
-  bash -c "[ \"\$(curl -fsS http://127.0.0.1:${PORT[$follower]}/metrics | awk '\$1 == \"liftoff_controller_leader\" { print \$2 }')\" = 1 ]"
+  ctl_metric_is liftoff_controller_leader 1 "${PORT[$follower]}"
 check_match "the Lease counts the transition" '^[1-9]' \
   "$(kubectl -n "$ns" get lease liftoff-fast -o jsonpath='{.spec.leaseTransitions}')"
 ctl_forecast "$ns" active 7
@@ -134,9 +123,5 @@ ctl_forecast "$ns" active 4
 check_eventually "the new leader scales to 4" 15 replicas_are "$ns" web 4
 
 for n in ctl-a ctl-b ctl-c ctl-d; do
-  if grep -q '"level":"error"' "$WORK/$n.log"; then
-    _e2e_fail "$n logged no errors" "$(grep '"level":"error"' "$WORK/$n.log")"
-  else
-    _e2e_pass "$n logged no errors"
-  fi
+  ctl_check_log "" "$n"
 done

@@ -28,51 +28,15 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-readonly IMAGE=registry.invalid/liftoff/e2e-prewarm:none # kwok never pulls it
-BIN_DIR=${LIFTOFF_BIN:-$E2E_ROOT/bin}
-CONTROLLER=$BIN_DIR/liftoff-controller
-SIDECAR=$BIN_DIR/liftoff-sidecar
-for b in "$CONTROLLER" "$SIDECAR"; do
-  [ -x "$b" ] || { echo "e2e: $b not built" >&2; exit 1; }
-done
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/liftoff-e2e-prewarm.XXXXXX")
-on_exit rm -rf "$WORK"
-if [ -n "${E2E_ARTIFACTS:-}" ]; then
-  mkdir -p "$E2E_ARTIFACTS"
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  on_exit bash -c 'cp "$1"/*.log "$2"/' _ "$WORK" "$E2E_ARTIFACTS"
-fi
+# shellcheck source=tests/e2e/lib_controller.sh
+. "$(dirname "$0")/lib_controller.sh"
 
-# A port free on every address used here (127.0.0.1, 127.0.0.3, 127.0.0.4, ::1).
-free_port() {
-  python3 - <<'EOF'
-import random, socket
-while True:
-    p = random.randrange(33000, 60000)
-    socks = []
-    try:
-        for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "127.0.0.3"),
-                          (socket.AF_INET, "127.0.0.4"), (socket.AF_INET6, "::1")):
-            s = socket.socket(fam)
-            socks.append(s)
-            s.bind((addr, p))
-    except OSError:
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    print(p)
-    break
-EOF
-}
-
-# ---- Redis
-RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$WORK" >"$WORK/redis.log" 2>&1 &
-on_exit kill $!
-rcli() { redis-cli -p "$RPORT" "$@"; }
-wait_for 10 rcli ping || { echo "e2e: redis-server did not start" >&2; exit 1; }
+SIDECAR=$CTL_BIN_DIR/liftoff-sidecar
+ctl_work "$SIDECAR"
+# Every address used here (the sidecars' admin port is the same on all).
+readonly ADDRS=(127.0.0.1 127.0.0.3 127.0.0.4 ::1)
+# The forecast hashes here never expire: the restart at the end reads them.
+CTL_FORECAST_TTL_MS=0
 
 # ---- the origin: serves every path, logs each request line
 OPORT=$(free_port)
@@ -103,7 +67,7 @@ fetched() { grep -cx "GET $1" "$WORK/origin-access.log" || true; }
 fetched_is() { [ "$(fetched "$1")" = "$2" ]; }
 
 # ---- two sidecars, one on 127.0.0.1 and one on ::1, same admin port
-ADMIN=$(free_port)
+ADMIN=$(free_port "${ADDRS[@]}")
 cat >"$WORK/sidecar.json" <<'EOF'
 {"routes": [{"match": {"prefix": "/"}, "mode": "override", "maxAge": 60,
              "microCache": {"enabled": true, "ttlSeconds": 600}}]}
@@ -111,7 +75,7 @@ EOF
 "$SIDECAR" --listen "127.0.0.1:$(free_port)" --upstream "127.0.0.1:$OPORT" \
   --admin "127.0.0.1:$ADMIN" --config "$WORK/sidecar.json" 2>"$WORK/sidecar-v4.log" &
 on_exit kill $!
-"$SIDECAR" --listen "[::1]:$(free_port)" --upstream "127.0.0.1:$OPORT" \
+"$SIDECAR" --listen "[::1]:$(free_port ::1)" --upstream "127.0.0.1:$OPORT" \
   --admin "[::1]:$ADMIN" --config "$WORK/sidecar.json" 2>"$WORK/sidecar-v6.log" &
 on_exit kill $!
 check_eventually "sidecar on 127.0.0.1 answers on its admin port" 10 \
@@ -138,12 +102,8 @@ python3 "$WORK/hold.py" "$ADMIN" 2>"$WORK/hold.log" &
 HOLD_PID=$!
 on_exit kill "$HOLD_PID"
 
-# ---- CRD, namespace, loopback nodes
-kubectl apply -f "$E2E_ROOT/crds/launchpolicy.yaml" >/dev/null
-check "CRD becomes Established" \
-  kubectl wait --for condition=Established --timeout=30s crd/launchpolicies.liftoff.dev
-wait_for 30 kubectl get launchpolicies -A
-e2e_namespace
+# ---- Redis, CRD, namespace, loopback nodes
+ctl_setup "CRD becomes Established"
 ns=$E2E_NS
 
 node() { # name address pool
@@ -214,7 +174,7 @@ spec:
               matchLabels: {app: $1}
             topologyKey: kubernetes.io/hostname
       containers:
-      - {name: app, image: "$IMAGE"}
+      - {name: app, image: "$CTL_IMAGE"}
 YAML
 }
 pod_ips() { # deployment -> sorted ready pod IPs, one line
@@ -236,53 +196,21 @@ for d in web-sched:. web-slow:127.0.0.3 web-hold:127.0.0.3 web-refused:127.0.0.4
 done
 
 # ---- the controller
-APORT=$(free_port)
-"$CONTROLLER" --kubeconfig "$KUBECONFIG" --namespace "$ns" --redis "redis://127.0.0.1:$RPORT" \
-  --listen "127.0.0.1:$APORT" --resync 1s --stale-after 4s --hold 3s \
-  2>"$WORK/controller.log" &
-CTL_PID=$!
-on_exit kill "$CTL_PID"
+ctl_args=(--namespace "$ns" --resync 1s --stale-after 4s --hold 3s)
+ctl_start "$KUBECONFIG" "${ctl_args[@]}"
 check_eventually "controller /readyz answers 200" 30 curl -fsS "http://127.0.0.1:$APORT/readyz"
 
 policy() { # name target mode min max prewarm-yaml [schedule-yaml]
-  kubectl -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: liftoff.dev/v1alpha1
-kind: LaunchPolicy
-metadata:
-  name: $1
-spec:
-  targetRef:
-    name: $2
-  mode: $3
-  minReplicas: $4
-  maxReplicas: $5
-  prewarm: $6
-  schedule: ${7:-{\}}
-YAML
+  ctl_policy "$ns" "$1" "$2" "$3" "$4" "$5" "prewarm: $6" "schedule: ${7:-"{}"}"
 }
-
-forecast() { # policy desired factor
-  local t
-  t=$(now_ms)
-  rcli HSET "liftoff:forecast:$ns:$1" eps 3.5 predicted_rps 900 factor "$3" \
-    desired_replicas "$2" reason predicted updated_at "$t" >/dev/null
-  rcli PUBLISH liftoff:forecast "{\"namespace\":\"$ns\",\"name\":\"$1\",\"eps\":3.5,\"predicted_rps\":900,\"factor\":$3,\"desired_replicas\":$2,\"reason\":\"predicted\",\"updated_at\":$t}" >/dev/null
-}
+forecast() { ctl_forecast "$ns" "$1" "$2" "$3"; } # policy desired factor
 
 lp() { kubectl -n "$ns" get launchpolicy "$1" -o json; }
 last() { lp "$1" | jq -r ".status.lastPrewarm$2 // \"\""; }
 last_is() { [ "$(last "$1" "$2")" = "$3" ]; }
-replicas() { kubectl -n "$ns" get deployment "$1" -o jsonpath='{.spec.replicas}'; }
-replicas_are() { [ "$(replicas "$1")" = "$2" ]; }
-events() { # policy reason -> count
-  kubectl -n "$ns" get events --field-selector "involvedObject.name=$1,reason=$2" -o json |
-    jq '.items | length'
-}
+events() { ctl_event_count "$ns" "$1" "$2"; } # policy reason -> count
 events_are() { [ "$(events "$1" "$2")" = "$3" ]; }
-event_messages() { # policy reason
-  kubectl -n "$ns" get events --field-selector "involvedObject.name=$1,reason=$2" -o json |
-    jq -r '.items[] | "\(.type) \(.message)"'
-}
+event_messages() { ctl_events "$ns" "$1" "$2" '"\(.type) \(.message)"'; } # policy reason
 
 # ---- threshold: a crossing warms every ready pod, once
 policy warm web Active 2 2 \
@@ -371,11 +299,11 @@ check_match "deadline: the Event is a Warning" '^Warning ' "$(event_messages dea
 
 policy hold web-hold Active 1 6 "{paths: [/hold], adminPort: $ADMIN, timeoutSeconds: 300}"
 forecast hold 3 18
-check_eventually "round in flight: replicas still follow the forecast (3)" 15 replicas_are web-hold 3
+check_eventually "round in flight: replicas still follow the forecast (3)" 15 replicas_are "$ns" web-hold 3
 forecast hold 4 18
-check_eventually "round in flight: and again (4)" 15 replicas_are web-hold 4
+check_eventually "round in flight: and again (4)" 15 replicas_are "$ns" web-hold 4
 check_eventually "round in flight: status.desiredReplicas 4" 15 \
-  bash -c "[ \"\$(kubectl --kubeconfig $KUBECONFIG -n $ns get lp hold -o jsonpath='{.status.desiredReplicas}')\" = 4 ]"
+  status_is "$ns" hold desiredReplicas 4
 check_eq "round in flight: no result yet" "" "$(last hold .trigger)"
 kill "$HOLD_PID"
 wait "$HOLD_PID" 2>/dev/null || true
@@ -396,11 +324,7 @@ check_match "/metrics counts failed rounds" 'liftoff_controller_prewarm_failures
 check_match "/metrics counts warmed pods" 'liftoff_controller_prewarm_pods_warmed_total ([6-9]|[1-9][0-9])' "$metrics"
 kill "$CTL_PID"
 wait "$CTL_PID" 2>/dev/null || true
-"$CONTROLLER" --kubeconfig "$KUBECONFIG" --namespace "$ns" --redis "redis://127.0.0.1:$RPORT" \
-  --listen "127.0.0.1:$APORT" --resync 1s --stale-after 4s --hold 3s \
-  2>>"$WORK/controller.log" &
-CTL_PID=$!
-on_exit kill "$CTL_PID"
+ctl_start "$KUBECONFIG" "${ctl_args[@]}"
 check_eventually "restarted controller ready" 30 curl -fsS "http://127.0.0.1:$APORT/readyz"
 forecast warm 2 18
 sleep 3
@@ -409,8 +333,4 @@ check_eq "after a restart: the threshold round is not repeated" 2 "$(events warm
 check_eq "after a restart: status.lastPrewarm kept" Threshold "$(last warm .trigger)"
 
 check "controller still running" kill -0 "$CTL_PID"
-if grep -q '"level":"error"' "$WORK/controller.log"; then
-  _e2e_fail "controller logged no errors" "$(grep '"level":"error"' "$WORK/controller.log")"
-else
-  _e2e_pass "controller logged no errors"
-fi
+ctl_check_log ""

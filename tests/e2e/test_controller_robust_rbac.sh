@@ -19,12 +19,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib_controller.sh"
 
 ctl_work
-ctl_redis_start
-
-kubectl apply -f "$E2E_ROOT/crds/launchpolicy.yaml" >/dev/null
-kubectl wait --for condition=Established --timeout=30s crd/launchpolicies.liftoff.dev >/dev/null
-wait_for 30 kubectl get launchpolicies -A
-e2e_namespace
+ctl_setup
 ctl_ns=$E2E_NS           # the controller's own namespace (ServiceAccount, Lease)
 apps=$E2E_NS-apps        # where the policies and Deployments are
 kubectl create namespace "$apps" >/dev/null
@@ -119,7 +114,7 @@ check_fails "the restricted kubeconfig cannot delete a Deployment" \
   command kubectl --kubeconfig "$restricted" -n "$apps" delete deployment nothing-here
 
 # ---- the controller with it: lists, writes Redis, scales, status, Event
-kubectl -n "$apps" create deployment web --image="$CTL_IMAGE" --replicas=2 >/dev/null
+ctl_deployments "$apps" 2 web
 ctl_policy "$apps" rbac web Active 2 8
 # Leader election on: the Lease in its own namespace (the context's).
 ctl_start "$restricted" --resync 1s --stale-after 30s --hold 30s --leader-elect true
@@ -134,8 +129,7 @@ ctl_forecast "$apps" rbac 5
 check_eventually "replicas rise to the forecast's 5 through deployments/scale" 10 \
   replicas_are "$apps" web 5
 check_eventually "status.desiredReplicas 5" 10 status_is "$apps" rbac desiredReplicas 5
-check_eventually "an Event ScaledUp is posted" 10 bash -c \
-  "[ -n \"\$(kubectl --kubeconfig $KUBECONFIG -n $apps get events --field-selector involvedObject.name=rbac,reason=ScaledUp -o name)\" ]"
+check_eventually "an Event ScaledUp is posted" 10 ctl_has_event "$apps" rbac ScaledUp
 ctl_forecast "$apps" rbac 3
 check_eventually "and down to 3" 10 replicas_are "$apps" web 3
 kubectl -n "$apps" patch launchpolicy rbac --type merge -p '{"spec":{"maxReplicas":4}}' >/dev/null

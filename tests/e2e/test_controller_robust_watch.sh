@@ -24,7 +24,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib_controller.sh"
 
 ctl_work
-ctl_redis_start
 restart_apiserver() {
   bash "$E2E_ROOT/tests/e2e/test_k8s_client.sh" --restart-apiserver 2>>"$WORK/restart.log"
 }
@@ -34,14 +33,9 @@ etcd() { # api-path json
   curl -fsS --max-time 10 -X POST "http://127.0.0.1:$(cluster_setting LIFTOFF_ETCD_PORT)$1" -d "$2"
 }
 
-kubectl apply -f "$E2E_ROOT/crds/launchpolicy.yaml" >/dev/null
-kubectl wait --for condition=Established --timeout=30s crd/launchpolicies.liftoff.dev >/dev/null
-wait_for 30 kubectl get launchpolicies -A
-e2e_namespace
+ctl_setup
 ns=$E2E_NS
-for d in web-a web-b web-c; do
-  kubectl -n "$ns" create deployment "$d" --image="$CTL_IMAGE" --replicas=2 >/dev/null
-done
+ctl_deployments "$ns" 2 web-a web-b web-c
 ctl_policy "$ns" a web-a Active 2 8
 ctl_policy "$ns" b web-b Active 2 8
 
@@ -70,8 +64,8 @@ kubectl -n "$ns" patch launchpolicy a --type merge -p '{"spec":{"maxReplicas":5}
 check_eventually "a: a spec change after the restart is seen (clamped to 5)" 30 \
   replicas_are "$ns" web-a 5
 check_eventually "a: status.observedGeneration catches up" 10 observed_current "$ns" a
-check_eventually "/metrics counts the watch restart" 10 bash -c \
-  "[ \"\$(curl -fsS http://127.0.0.1:$APORT/metrics | awk '\$1 == \"liftoff_controller_watch_restarts_total\" { print \$2 }')\" -gt $restarts0 ]"
+check_eventually "/metrics counts the watch restart" 10 \
+  ctl_metric_above liftoff_controller_watch_restarts_total "$restarts0"
 
 # ---- 2. forced 410: changes the controller never sees as watch events
 expired0=$(ctl_metric liftoff_controller_watch_expired_total)
@@ -87,10 +81,10 @@ check "etcd compacted to its current revision ($rev)" \
   etcd /v3/kv/compaction "{\"revision\":\"$rev\",\"physical\":true}"
 check "the API server restarted (empty watch cache)" restart_apiserver
 kill -CONT "$CTL_PID"
-check_eventually "/metrics: the watch was answered 410 Gone" 60 bash -c \
-  "[ \"\$(curl -fsS http://127.0.0.1:$APORT/metrics | awk '\$1 == \"liftoff_controller_watch_expired_total\" { print \$2 }')\" -gt $expired0 ]"
-check_eventually "/metrics: the controller listed again" 30 bash -c \
-  "[ \"\$(curl -fsS http://127.0.0.1:$APORT/metrics | awk '\$1 == \"liftoff_controller_relists_total\" { print \$2 }')\" -gt $relists0 ]"
+check_eventually "/metrics: the watch was answered 410 Gone" 60 \
+  ctl_metric_above liftoff_controller_watch_expired_total "$expired0"
+check_eventually "/metrics: the controller listed again" 30 \
+  ctl_metric_above liftoff_controller_relists_total "$relists0"
 check_eventually "a: the spec changed while the watch was gone is applied (clamped to 3)" 30 \
   replicas_are "$ns" web-a 3
 check_eventually "a: status.observedGeneration $gen_a" 10 status_is "$ns" a observedGeneration "$gen_a"

@@ -42,6 +42,8 @@ TEST(ctl_policy_defaults)
     CHECK_INT(p.mode, CTL_MODE_ACTIVE);
     CHECK_INT(p.min_replicas, 2);
     CHECK_INT(p.max_replicas, 100);
+    CHECK(p.pod_capacity_rps == 200);
+    CHECK(p.headroom_percent == 0);
 }
 
 TEST(ctl_policy_fields)
@@ -53,6 +55,10 @@ TEST(ctl_policy_fields)
     CHECK_INT(p.mode, CTL_MODE_DRY_RUN);
     CHECK_INT(p.min_replicas, 3);
     CHECK_INT(p.max_replicas, 9);
+    REQUIRE(parse("{\"targetRef\":{\"name\":\"w\"},\"podCapacityRps\":150.5,"
+                  "\"prediction\":{\"headroomPercent\":25}}", &p, err) == 0);
+    CHECK(p.pod_capacity_rps == 150.5);
+    CHECK(p.headroom_percent == 25);
     REQUIRE(parse("{\"targetRef\":{\"name\":\"w\"},\"mode\":\"Paused\"}", &p, err) == 0);
     CHECK_INT(p.mode, CTL_MODE_PAUSED);
     CHECK_STR(ctl_mode_name(CTL_MODE_PAUSED), "Paused");
@@ -74,6 +80,9 @@ TEST(ctl_policy_rejects_with_field_name)
         { "{\"targetRef\":{\"name\":\"w\"},\"maxReplicas\":\"5\"}", "spec.maxReplicas" },
         { "{\"targetRef\":{\"name\":\"w\"},\"minReplicas\":5,\"maxReplicas\":4}",
           "spec.minReplicas must not exceed" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"podCapacityRps\":0}", "spec.podCapacityRps" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"prediction\":{\"headroomPercent\":500}}",
+          "spec.prediction.headroomPercent" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ctl_policy p;
