@@ -101,15 +101,17 @@ static void on_scaled(const k8s_response *r, void *arg)
                       p->decision.replicas);
     /* The latency the e2e test reports: from the predictor's publish
      * (updated_at) and from this process receiving it, to the PATCH
-     * accepted. */
+     * accepted; -1 when no fresh forecast drove this scale (hold, fallback). */
+    bool by_forecast = p->fc.have && p->decision.signal == CTL_SIGNAL_OK;
     log_info("controller", "scaled", LF_STR("namespace", p->spec.ns),
              LF_STR("policy", p->spec.name), LF_STR("target", p->spec.target),
              LF_UINT("from", p->current), LF_UINT("to", p->decision.replicas),
              LF_STR("why", p->decision.why),
              LF_INT("since_publish_ms",
-                    p->fc.have ? (int64_t)now - (int64_t)p->fc.updated_at_ms : -1),
+                    by_forecast ? (int64_t)now - (int64_t)p->fc.updated_at_ms : -1),
              LF_INT("since_receive_ms",
-                    p->fc_recv_wall_ms ? (int64_t)now - (int64_t)p->fc_recv_wall_ms : -1));
+                    by_forecast && p->fc_recv_wall_ms
+                        ? (int64_t)now - (int64_t)p->fc_recv_wall_ms : -1));
     if (ctl_may_write(c)) {
         json_t *ev = ctl_event_build(&p->spec, p->current, p->decision.replicas,
                                      p->decision.why, now);

@@ -122,7 +122,8 @@ check_eq "deleted policy leaves liftoff:policies" 0 "$(rcli SISMEMBER liftoff:po
 check_eq "deleted policy leaves the Deployment as it is" 4 "$(replicas "$ns" web)"
 # Latency: the controller logs each accepted scale with the time since the
 # forecast's updated_at (the PUBLISH time here, same clock) and since it
-# received the message. Every scale above followed one PUBLISH.
+# received the message (-1, left out here, for scales no fresh forecast drove:
+# the fallback after the hold).
 lat_summary() { # jq field
   grep '"msg":"scaled"' "$WORK/controller.log" | jq -s -r --arg f "$1" \
     '[.[] | .[$f] | select(. >= 0)] | sort |
