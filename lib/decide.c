@@ -60,6 +60,33 @@ void decide_free(decide_t *d)
     d->floor_w.q = d->forecast_w.q = NULL;
 }
 
+/* Copies src's entries in order to the front of dst (dst->cap >= src->len). */
+static void window_copy(decide_window *dst, const decide_window *src)
+{
+    for (uint32_t i = 0; i < src->len; i++)
+        dst->q[i] = src->q[(src->head + i) % src->cap];
+    dst->head = 0;
+    dst->len = src->len;
+    dst->window_s = src->window_s;
+}
+
+int decide_copy(decide_t *dst, const decide_t *src)
+{
+    if (dst == src)
+        return 0;
+    /* window_push needs room for a window's worth of entries plus two */
+    if (!dst->floor_w.q || !dst->forecast_w.q ||
+        dst->floor_w.cap < src->floor_w.window_s + 2 || dst->floor_w.cap < src->floor_w.len ||
+        dst->forecast_w.cap < src->forecast_w.window_s + 2 ||
+        dst->forecast_w.cap < src->forecast_w.len)
+        return -EINVAL;
+    window_copy(&dst->floor_w, &src->floor_w);
+    window_copy(&dst->forecast_w, &src->forecast_w);
+    dst->stepped = src->stepped;
+    dst->last_step_s = src->last_step_s;
+    return 0;
+}
+
 void decide_reset(decide_t *d)
 {
     d->floor_w.head = d->floor_w.len = 0;

@@ -79,6 +79,10 @@ typedef struct decide {
 int decide_init(decide_t *d, uint32_t floor_s, uint32_t forecast_s);
 /* Releases the windows. */
 void decide_free(decide_t *d);
+/* Copies src's state into dst (decide_init'ed with windows at least as
+ * long as src's entries need; nothing allocated): 0, or -EINVAL when they
+ * do not fit (dst unchanged). */
+int decide_copy(decide_t *dst, const decide_t *src);
 /* Forgets the history. */
 void decide_reset(decide_t *d);
 /* Shortens the windows (not beyond what decide_init sized): 0 or -ENOSPC. */

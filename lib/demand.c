@@ -86,6 +86,25 @@ void demand_free(demand_t *d)
     d->pending_mem = NULL;
 }
 
+int demand_copy(demand_t *dst, const demand_t *src)
+{
+    if (dst == src)
+        return 0;
+    if (!dst->hist || !src->hist || dst->hist_cap != src->hist_cap ||
+        dst->nlags != src->nlags || dst->par.horizon_s != src->par.horizon_s)
+        return -EINVAL;
+    double *hist = dst->hist, *pending = dst->pending_mem;
+    size_t slots = (size_t)src->par.horizon_s + 1;
+    memcpy(hist, src->hist, src->hist_cap * sizeof *hist);
+    memcpy(pending, src->pending_mem, (size_t)src->nlags * slots * sizeof *pending);
+    *dst = *src;
+    dst->hist = hist;
+    dst->pending_mem = pending;
+    for (uint32_t i = 0; i < dst->nlags; i++)
+        dst->lag[i].pending = pending + (size_t)i * slots;
+    return 0;
+}
+
 void demand_reset(demand_t *d)
 {
     memset(d->hist, 0, d->hist_cap * sizeof *d->hist);

@@ -99,6 +99,10 @@ void demand_params_default(demand_params *p, double base_rps, double gain, uint3
 int demand_init(demand_t *d, const demand_params *p);
 /* Releases the memory. */
 void demand_free(demand_t *d);
+/* Copies src's state into dst (demand_init'ed with the same lags and
+ * horizon; nothing allocated): 0, or -EINVAL when they differ (dst
+ * unchanged). */
+int demand_copy(demand_t *dst, const demand_t *src);
 /* Back to the priors, no history. */
 void demand_reset(demand_t *d);
 

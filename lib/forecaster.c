@@ -72,6 +72,32 @@ void fc_free(fc_t *f)
     f->curve = NULL;
 }
 
+int fc_copy(fc_t *dst, const fc_t *src)
+{
+    if (dst == src)
+        return 0;
+    if (!dst->curve || !src->curve || dst->pol.lead_s != src->pol.lead_s)
+        return -EINVAL;
+    int rc = vel_copy(&dst->vel, &src->vel);
+    if (rc == 0)
+        rc = demand_copy(&dst->dem, &src->dem);
+    if (rc == 0)
+        rc = reactive_copy(&dst->react, &src->react);
+    if (rc == 0)
+        rc = decide_copy(&dst->dec, &src->dec);
+    if (rc)
+        return rc;
+    dst->pol = src->pol;
+    dst->eps_holt = src->eps_holt;
+    /* the curve is scratch, rewritten by every tick */
+    dst->started = src->started;
+    dst->last_tick_s = src->last_tick_s;
+    dst->rps_have = src->rps_have;
+    dst->rps_last = src->rps_last;
+    dst->rps_last_s = src->rps_last_s;
+    return 0;
+}
+
 void fc_reset(fc_t *f)
 {
     vel_reset(&f->vel);

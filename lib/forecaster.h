@@ -26,7 +26,11 @@
  *
  * Ownership: fc_init() copies the policy and allocates every buffer
  * (O(window + maxLag + lags * leadSeconds + stabilization)); fc_free()
- * releases them. Nothing allocates after fc_init().
+ * releases them. Nothing allocates after fc_init(). fc_copy() copies state
+ * into a forecaster the caller fc_init'ed (with the same policy) and still
+ * owns: no allocation, src untouched, the two share no memory afterwards —
+ * a shadow for "what would the tick say now" without disturbing the real
+ * one.
  */
 #ifndef LIFTOFF_FORECASTER_H
 #define LIFTOFF_FORECASTER_H
@@ -84,6 +88,12 @@ typedef struct fc {
 int fc_init(fc_t *f, const fc_policy *p);
 /* Releases every buffer. */
 void fc_free(fc_t *f);
+/* Copies src's whole state (policy included) into dst, which fc_init()
+ * prepared with the same policy (same window, lag bank, lead, surge and
+ * windows at least as long): 0, or -EINVAL when the buffers differ in size
+ * (dst then unusable until fc_copy succeeds or fc_reset). Allocates
+ * nothing; src is not modified. */
+int fc_copy(fc_t *dst, const fc_t *src);
 /* Forgets all learned state and history; keeps the policy. */
 void fc_reset(fc_t *f);
 /* Applies a changed policy keeping what was learned when the window, lag

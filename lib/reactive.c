@@ -26,6 +26,19 @@ void reactive_free(reactive_t *r)
     r->hist = NULL;
 }
 
+int reactive_copy(reactive_t *dst, const reactive_t *src)
+{
+    if (dst == src)
+        return 0;
+    if (!dst->hist || !src->hist || dst->surge_s != src->surge_s)
+        return -EINVAL;
+    double *hist = dst->hist;
+    memcpy(hist, src->hist, (src->surge_s + 1) * sizeof *hist);
+    *dst = *src;
+    dst->hist = hist;
+    return 0;
+}
+
 void reactive_reset(reactive_t *r)
 {
     memset(r->hist, 0, (r->surge_s + 1) * sizeof *r->hist);

@@ -35,6 +35,9 @@ typedef struct reactive {
 int reactive_init(reactive_t *r, double alpha, uint32_t surge_s, double surge_ratio);
 /* Releases the history. */
 void reactive_free(reactive_t *r);
+/* Copies src's state into dst (reactive_init'ed with the same surge_s;
+ * nothing allocated): 0, or -EINVAL when they differ (dst unchanged). */
+int reactive_copy(reactive_t *dst, const reactive_t *src);
 /* Forgets everything. */
 void reactive_reset(reactive_t *r);
 /* The rate observed in the next second. */

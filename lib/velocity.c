@@ -36,6 +36,26 @@ void vel_free(vel_t *v)
     v->bucket = NULL;
 }
 
+int vel_copy(vel_t *dst, const vel_t *src)
+{
+    if (dst == src)
+        return 0;
+    if (!dst->bucket || !src->bucket || dst->window_s != src->window_s)
+        return -EINVAL;
+    int64_t *bucket = dst->bucket;
+    memcpy(bucket, src->bucket, src->window_s * sizeof *bucket);
+    *dst = *src;
+    dst->bucket = bucket;
+    return 0;
+}
+
+int64_t vel_second_milli(const vel_t *v, int64_t s)
+{
+    if (!v->started || s > v->head_s || s <= v->head_s - (int64_t)v->window_s)
+        return 0;
+    return v->bucket[slot(v, s)];
+}
+
 void vel_reset(vel_t *v)
 {
     memset(v->bucket, 0, v->window_s * sizeof *v->bucket);

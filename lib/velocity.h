@@ -43,6 +43,11 @@ typedef struct vel {
 int vel_init(vel_t *v, uint32_t window_s);
 /* Releases the buckets; v must be re-initialised before further use. */
 void vel_free(vel_t *v);
+/* Copies src's state into dst (vel_init'ed with the same window; nothing
+ * allocated): 0, or -EINVAL when the windows differ (dst unchanged). */
+int vel_copy(vel_t *dst, const vel_t *src);
+/* The milli-weight counted in second s (0 outside the window). */
+int64_t vel_second_milli(const vel_t *v, int64_t s);
 /* Forgets every event and the time; keeps the window and the buffer. */
 void vel_reset(vel_t *v);
 

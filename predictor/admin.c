@@ -104,6 +104,10 @@ static void register_metrics(pred_metrics *m)
                                                   "Forecasts published", metrics_labels("reason"));
     m->pub_change = metrics_counter_at(pubs, metrics_labels("change"));
     m->pub_interval = metrics_counter_at(pubs, metrics_labels("interval"));
+    m->pub_early = metrics_counter_at(pubs, metrics_labels("provisional"));
+    m->provisional = metrics_counter_new(reg, "liftoff_predictor_provisional_forecasts_total",
+                                         "Provisional forecasts of an incomplete second "
+                                         "computed for a burst (published or not)");
     m->rebuilds = metrics_counter_new(reg, "liftoff_predictor_rebuilds_total",
                                       "Windows rebuilt from the stream");
     m->rebuild_entries = metrics_counter_new(reg, "liftoff_predictor_rebuild_entries_total",

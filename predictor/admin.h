@@ -17,7 +17,8 @@
  *   liftoff_predictor_events_invalid_total{launch}  entries without a usable type/ts
  *   liftoff_predictor_events_claimed_total{launch}  pending entries taken over
  *   liftoff_predictor_publish_lag_seconds           XADD to PUBLISH (histogram)
- *   liftoff_predictor_publishes_total{reason}       change | interval
+ *   liftoff_predictor_publishes_total{reason}       change | interval | provisional
+ *   liftoff_predictor_provisional_forecasts_total   provisional forecasts computed
  *   liftoff_predictor_rebuilds_total, liftoff_predictor_rebuild_entries_total
  *   liftoff_predictor_ticks_total                   seconds forecast
  *   liftoff_predictor_redis_up, liftoff_predictor_ready,
@@ -44,7 +45,7 @@ typedef struct pred_metrics {
     metrics_family *velocity, *forecast_eps, *forecast_rps, *factor, *replicas;
     metrics_family *consumed, *applied, *skipped, *invalid, *claimed;
     metrics_histogram *lag;
-    metrics_counter *pub_change, *pub_interval;
+    metrics_counter *pub_change, *pub_interval, *pub_early, *provisional;
     metrics_counter *rebuilds, *rebuild_entries, *ticks;
     metrics_gauge *redis_up, *ready, *policies;
 } pred_metrics;

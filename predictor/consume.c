@@ -203,6 +203,8 @@ static size_t apply_entries(pred_launch *l, const redisReply *entries, bool live
             }
             applied++;
             pol->dirty = true;
+            if (live)
+                pol->early_new = true;
             if (live && (!pol->lag_from_ms || pe.id.ms < pol->lag_from_ms))
                 pol->lag_from_ms = pe.id.ms;
         }

@@ -26,6 +26,8 @@ static struct {
     uint64_t claim_idle_ms;
     uint64_t claim_interval_ms;
     uint64_t tick_delay_ms;
+    uint64_t early_publish_interval_ms;
+    double early_publish_ratio;
     uint64_t rebuild_slack_ms;
     uint64_t policy_resync_ms;
     bool exit_when_caught_up;
@@ -64,6 +66,12 @@ static const cfg_option options[] = {
                  "how often to look for such entries"),
     CFG_DURATION("tick-delay", &c.tick_delay_ms, "100ms", 0, 10000,
                  "a second is forecast this long after it ended (clock skew with Redis)"),
+    CFG_DURATION("early-publish-interval", &c.early_publish_interval_ms, "100ms", 0, 60000,
+                 "a burst in the incomplete second gets a provisional forecast at most this "
+                 "often per policy, published at once when it scales up (0: never)"),
+    CFG_DOUBLE("early-publish-ratio", &c.early_publish_ratio, "1.5", 0, 1000,
+               "a second is a burst once its weighted events reach this many times the "
+               "velocity (weighted events/s over the window), and at least 1"),
     CFG_DURATION("rebuild-slack", &c.rebuild_slack_ms, "5s", 0, 3600000,
                  "on start, the stream is replayed from this long before the window"),
     CFG_DURATION("policy-resync", &c.policy_resync_ms, "30s", 1000, 86400000,
@@ -110,6 +118,8 @@ void pred_options_load(int argc, char **argv, pred_settings *s, log_level *level
     s->claim_idle_ms = c.claim_idle_ms;
     s->claim_interval_ms = c.claim_interval_ms;
     s->tick_delay_ms = c.tick_delay_ms;
+    s->early_publish_interval_ms = c.early_publish_interval_ms;
+    s->early_publish_ratio = c.early_publish_ratio;
     s->rebuild_slack_ms = c.rebuild_slack_ms;
     s->policy_resync_ms = c.policy_resync_ms;
     s->exit_when_caught_up = c.exit_when_caught_up;

@@ -20,16 +20,20 @@ void pred_snapshot_take(pred_snapshot *s, const pred_track *t, uint64_t now_ms)
     s->eps = pred_track_eps(t);
     s->updated_at = now_ms;
     pred_id_format(t->applied, s->last_id, sizeof s->last_id);
-    if (t->have_out) {
-        const fc_output *o = &t->out;
+    bool provisional = false;
+    const fc_output *o = pred_track_current(t, &provisional);
+    if (o) {
+        s->provisional = provisional;
         s->forecast_eps = o->eps_forecast;
         s->trend = o->eps_trend;
         s->predicted_rps = o->predicted_rps;
         s->predicted_upper = o->predicted_upper;
         s->observed_rps = o->observed_rps;
         s->factor = o->factor;
-        s->desired_replicas = o->decision.replicas;
-        s->reason = decide_reason_name(o->decision.reason);
+        s->desired_replicas = pred_track_desired(t, o);
+        s->reason = s->desired_replicas > o->decision.replicas
+                        ? PRED_REASON_PROVISIONAL
+                        : decide_reason_name(o->decision.reason);
         s->tick = o->now_s;
         return;
     }
@@ -70,7 +74,7 @@ size_t pred_snapshot_fields(const pred_snapshot *s, const char **names, char **v
 {
     static const char *const keys[PRED_SNAPSHOT_FIELDS] = {
         "eps", "forecast_eps", "trend", "predicted_rps", "predicted_upper", "observed_rps",
-        "factor", "desired_replicas", "reason", "tick", "last_id", "updated_at",
+        "factor", "desired_replicas", "reason", "tick", "last_id", "updated_at", "provisional",
     };
     size_t used = 0, n = 0;
     for (size_t i = 0; i < PRED_SNAPSHOT_FIELDS; i++) {
@@ -89,7 +93,8 @@ size_t pred_snapshot_fields(const pred_snapshot *s, const char **names, char **v
         case 8: len = snprintf(out, room, "%s", s->reason ? s->reason : ""); break;
         case 9: len = snprintf(out, room, "%" PRId64, s->tick); break;
         case 10: len = snprintf(out, room, "%s", s->last_id); break;
-        default: len = snprintf(out, room, "%" PRIu64, s->updated_at); break;
+        case 11: len = snprintf(out, room, "%" PRIu64, s->updated_at); break;
+        default: len = snprintf(out, room, "%d", s->provisional ? 1 : 0); break;
         }
         if (len < 0 || (size_t)len >= room)
             break;
@@ -108,11 +113,11 @@ size_t pred_snapshot_json(const pred_snapshot *s, const char *ns, const char *na
                      "\"trend\":%.9g,\"predicted_rps\":%.9g,\"predicted_upper\":%.9g,"
                      "\"observed_rps\":%.9g,\"factor\":%.9g,\"desired_replicas\":%" PRIu32 ","
                      "\"reason\":\"%s\",\"tick\":%" PRId64 ",\"last_id\":\"%s\","
-                     "\"updated_at\":%" PRIu64 "}",
+                     "\"updated_at\":%" PRIu64 ",\"provisional\":%d}",
                      ns, name, fin(s->eps), fin(s->forecast_eps), fin(s->trend),
                      fin(s->predicted_rps), fin(s->predicted_upper), fin(s->observed_rps),
                      fin(s->factor), s->desired_replicas, s->reason ? s->reason : "", s->tick,
-                     s->last_id, s->updated_at);
+                     s->last_id, s->updated_at, s->provisional ? 1 : 0);
     return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
 }
 
@@ -200,9 +205,14 @@ static void flush(void *arg)
 {
     pred *p = arg;
     p->flush_queued = false;
-    for (pred_policy *pol = p->policies; pol; pol = pol->next)
+    for (pred_policy *pol = p->policies; pol; pol = pol->next) {
+        bool early = pol->early_new;
+        pol->early_new = false;
         if (pol->dirty)
             pred_publish_if_changed(pol);
+        if (early)
+            pred_publish_early(pol);
+    }
 }
 
 void pred_publish_soon(pred *p)
@@ -221,4 +231,62 @@ void pred_publish_all(pred *p)
         metrics_counter_inc(p->m.pub_interval);
         pred_publish(pol, 0);
     }
+}
+
+/* Runs the provisional forecast of pol now. */
+static void early_run(pred_policy *pol, uint64_t mono)
+{
+    pred *p = pol->svc;
+    pol->early_pending = false;
+    pol->early_last_ms = mono;
+    uint64_t prov0 = pol->track.prov_n;
+    uint32_t above = pol->have_pub ? pol->pub.desired_replicas : 0;
+    int rc = pred_track_provisional(&pol->track, p->set.early_publish_ratio, above, NULL);
+    metrics_counter_add(p->m.provisional, pol->track.prov_n - prov0);
+    if (rc < 0) {
+        log_warn_limited("predictor", "provisional forecast unavailable", LF_STR("policy", pol->id));
+        return;
+    }
+    if (rc == 0)
+        return;
+    uint64_t lag_from = pol->lag_from_ms;
+    pol->lag_from_ms = 0;
+    metrics_counter_inc(p->m.pub_early);
+    pred_publish(pol, lag_from);
+}
+
+void pred_publish_early(pred_policy *pol)
+{
+    pred *p = pol->svc;
+    if (!p->set.early_publish_interval_ms || !pol->have_track || pol->rebuilding || pol->dead) {
+        pol->early_pending = false;
+        return;
+    }
+    uint64_t mono = lo_mono_ms();
+    uint64_t next = pol->early_last_ms + p->set.early_publish_interval_ms;
+    if (!pol->early_last_ms || mono >= next) {
+        early_run(pol, mono);
+        return;
+    }
+    /* too soon after the last one: the timer runs it at the interval's end */
+    pol->early_pending = true;
+    if (!ev_timer_active(&p->early_timer))
+        ev_timer_start(p->loop, &p->early_timer, next - mono);
+}
+
+void pred_publish_early_due(pred *p)
+{
+    uint64_t mono = lo_mono_ms(), wait = 0;
+    for (pred_policy *pol = p->policies; pol; pol = pol->next) {
+        if (!pol->early_pending)
+            continue;
+        uint64_t next = pol->early_last_ms + p->set.early_publish_interval_ms;
+        if (mono >= next) {
+            pred_publish_early(pol);
+        } else if (!wait || next - mono < wait) {
+            wait = next - mono;
+        }
+    }
+    if (wait && !ev_timer_active(&p->early_timer))
+        ev_timer_start(p->loop, &p->early_timer, wait);
 }

@@ -36,6 +36,8 @@ void pred_settings_defaults(pred_settings *s)
     s->tick_delay_ms = 100;
     s->rebuild_slack_ms = 5000;
     s->policy_resync_ms = 30000;
+    s->early_publish_interval_ms = 100;
+    s->early_publish_ratio = 1.5;
 }
 
 /* ---- readiness ---- */
@@ -204,6 +206,13 @@ static void on_resync_timer(ev_loop *loop, ev_timer *t, void *arg)
     ev_timer_start(loop, t, p->set.policy_resync_ms);
 }
 
+static void on_early_timer(ev_loop *loop, ev_timer *t, void *arg)
+{
+    (void)loop;
+    (void)t;
+    pred_publish_early_due(arg);
+}
+
 /* ---- the graceful stop ---- */
 
 static void on_drain_timer(ev_loop *loop, ev_timer *t, void *arg)
@@ -247,6 +256,7 @@ void pred_drain(pred *p, void (*done)(void *arg), void *arg)
     ev_timer_stop(p->loop, &p->claim_timer);
     ev_timer_stop(p->loop, &p->resync_timer);
     ev_timer_stop(p->loop, &p->publish_timer);
+    ev_timer_stop(p->loop, &p->early_timer);
     finish_drain(p);
 }
 
@@ -300,7 +310,8 @@ static int check_settings(const pred_settings *s, char *err, size_t errlen)
     }
     if (s->batch < 1 || s->batch > PRED_BATCH_MAX || s->block_ms < 1 ||
         s->publish_interval_ms < 1 || s->claim_interval_ms < 1 || s->policy_resync_ms < 1 ||
-        !(s->change_threshold >= 0)) {
+        !(s->change_threshold >= 0) || s->early_publish_interval_ms > PRED_EARLY_INTERVAL_MAX_MS ||
+        !(s->early_publish_ratio >= 0)) {
         snprintf(err, errlen, "a count or interval is out of range");
         return -EINVAL;
     }
@@ -319,6 +330,7 @@ int pred_new(ev_loop *loop, const pred_settings *s, pred **out, char *err, size_
     ev_timer_init(&p->claim_timer, on_claim_timer, p);
     ev_timer_init(&p->resync_timer, on_resync_timer, p);
     ev_timer_init(&p->drain_timer, on_drain_timer, p);
+    ev_timer_init(&p->early_timer, on_early_timer, p);
 
     rc = pred_admin_new(loop, p->set.listen_host, p->set.listen_port, &p->m, admin_ready, p,
                         &p->admin, err, errlen);
@@ -367,6 +379,7 @@ void pred_free(pred *p)
     ev_timer_stop(p->loop, &p->claim_timer);
     ev_timer_stop(p->loop, &p->resync_timer);
     ev_timer_stop(p->loop, &p->drain_timer);
+    ev_timer_stop(p->loop, &p->early_timer);
     rds_free(p->rs);
     rds_free(p->rb);
     rds_free(p->rc);

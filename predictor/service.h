@@ -20,6 +20,7 @@
 #define PRED_POLICIES_MAX 1024         /* policies followed at most */
 #define PRED_LAUNCHES_MAX 64           /* distinct launch streams at most */
 #define PRED_BATCH_MAX 100000          /* entries per read */
+#define PRED_EARLY_INTERVAL_MAX_MS 60000u /* longest --early-publish-interval */
 
 typedef struct pred_settings {
     const char *redis_url;
@@ -43,6 +44,10 @@ typedef struct pred_settings {
     uint64_t policy_resync_ms;      /* full re-read of the policy set */
     bool exit_when_caught_up;       /* drain once every stream has been read to its end */
     bool no_ack;                    /* read with NOACK, acknowledge nothing (consume.h) */
+    uint64_t early_publish_interval_ms; /* provisional forecasts per policy at most this
+                                       often (publish.h); 0: none */
+    double early_publish_ratio;     /* ... once the incomplete second holds this many
+                                       times the velocity (track.h) */
 } pred_settings;
 
 /* The documented defaults. */

@@ -85,6 +85,9 @@ struct pred_policy {
     bool have_pub;
     uint64_t lag_from_ms;     /* XADD ms of the oldest entry not yet published; 0: none */
     bool dirty;               /* changed since the last publish check */
+    bool early_new;           /* live entries applied since the last flush */
+    bool early_pending;       /* an early check waits for its interval */
+    uint64_t early_last_ms;   /* mono ms of the last provisional forecast; 0: none */
     metrics_gauge *g_eps, *g_forecast_eps, *g_rps, *g_factor, *g_replicas;
     pred_policy *next;
 };
@@ -110,7 +113,7 @@ struct pred {
     void (*finished)(void *arg);
     void *finished_arg;
     bool flush_queued;        /* a deferred publish check is queued */
-    ev_timer publish_timer, claim_timer, resync_timer, drain_timer;
+    ev_timer publish_timer, claim_timer, resync_timer, drain_timer, early_timer;
     uint64_t first_read_ms, caught_up_ms;
     uint64_t applied_total;
     const char **ack_argv;    /* XACK arguments, reused (ack_cap entries) */

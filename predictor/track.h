@@ -22,8 +22,27 @@
  * The replica decision is fed back as the current replica count (the
  * controller applies what is published).
  *
+ * Provisional forecasts (early scale-up): a burst in the current, still
+ * incomplete second would otherwise wait for that second to end.
+ * pred_track_provisional() copies the forecaster into a shadow (fc_copy)
+ * and ticks the shadow at the current second as if it had ended now; the
+ * real forecaster is not touched, so the committed ticks above stay a
+ * function of the stream alone. It runs only when the second already
+ * holds a burst: its weighted events reach min_ratio times the velocity of
+ * the last committed tick (events per second over the window), and at
+ * least PRED_EARLY_MIN_WEIGHT. Only a provisional decision above a given
+ * replica count is kept (never an early scale-down); it is then the floor
+ * of the published replicas (pred_track_desired) until the next second is
+ * committed: while its second is incomplete the provisional output stands
+ * for the tracker, once that second is ticked the published count is
+ * max(committed, provisional) for that second only, and from the next
+ * second on the committed decision alone. The committed tick sees a
+ * superset of the provisional's engagement, so it rarely decides less.
+ *
  * Pure: no I/O, no clock. Ownership: pred_track_init() allocates the
- * forecaster (fc_init); pred_track_free() releases it.
+ * forecaster (fc_init); the shadow is allocated (fc_init) by the first
+ * provisional forecast and reused afterwards; pred_track_free() releases
+ * both.
  */
 #ifndef LIFTOFF_PREDICTOR_TRACK_H
 #define LIFTOFF_PREDICTOR_TRACK_H
@@ -38,6 +57,8 @@
 /* Most seconds ticked one by one when the clock jumps; older ones are
  * stepped through by fc_tick's own gap handling (one day). */
 #define PRED_TICK_CATCHUP_MAX 86400
+/* The least weight a second must hold for a provisional forecast. */
+#define PRED_EARLY_MIN_WEIGHT 1.0
 
 typedef struct pred_track {
     fc_t fc;
@@ -52,6 +73,13 @@ typedef struct pred_track {
     uint64_t skipped_n;       /* entries skipped (already applied) */
     uint64_t stale_n;         /* applied but older than the window */
     uint64_t ticks;           /* seconds ticked */
+    fc_t shadow;              /* scratch copy for provisional forecasts */
+    bool have_shadow;         /* shadow is fc_init'ed with fc.pol */
+    fc_output prov;           /* the provisional output kept (see above) */
+    bool have_prov;
+    uint64_t prov_n;          /* provisional forecasts computed */
+    double since_tick_w;      /* weight of the entries applied since the last
+                               * tick, whatever second their ts names */
 } pred_track;
 
 /* Prepares a tracker for a validated policy: 0 or -EINVAL. */
@@ -79,6 +107,24 @@ void pred_track_mark(pred_track *t, pred_id id);
 uint32_t pred_track_advance(pred_track *t, uint64_t clock_ms);
 /* The observed request rate of the second of ts_ms (see fc_observe_rps). */
 void pred_track_observe_rps(pred_track *t, int64_t ts_ms, double rps);
+
+/* A provisional forecast of the current incomplete second (see above),
+ * computed when the weight of that second's bucket, or of the entries
+ * applied since the last tick (an event whose ts fell just before the
+ * second its stream id names), reaches min_ratio x the committed velocity:
+ * 1 when one was computed and its replicas exceed above_replicas (and any
+ * provisional already kept for this second): kept, and copied to out when
+ * out is not NULL; 0 when there is no burst or the decision is not above;
+ * -EINVAL when the shadow could not take the forecaster's state. */
+int pred_track_provisional(pred_track *t, double min_ratio, uint32_t above_replicas,
+                           fc_output *out);
+/* The output that stands for the tracker now: the provisional one while
+ * its second is incomplete (*provisional set), else the last tick's (NULL
+ * before the first tick). */
+const fc_output *pred_track_current(const pred_track *t, bool *provisional);
+/* The replicas to publish for out (pred_track_current): the provisional
+ * floor applied to the tick of its own second. */
+uint32_t pred_track_desired(const pred_track *t, const fc_output *out);
 
 /* Weighted events per second over the window, the current partial second
  * included (moves with every entry, between ticks too). */
