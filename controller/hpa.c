@@ -27,14 +27,24 @@ static bool same_name(const void *val, const void *arg)
     return strcmp(val, arg) == 0;
 }
 
+/* The index key (namespace/target) of hpa and its name: false when the
+ * object lacks one of them. */
+static bool hpa_key(const json_t *hpa, char key[CTL_KEY_MAX], const char **name)
+{
+    const char *ns = k8s_meta_str(hpa, "namespace"), *target = ctl_hpa_target_name(hpa);
+    *name = k8s_meta_str(hpa, "name");
+    if (!ns || !*name || !target)
+        return false;
+    ctl_index_key(key, CTL_KEY_MAX, ns, target);
+    return true;
+}
+
 static void index_put(ctl *c, const json_t *hpa)
 {
     char key[CTL_KEY_MAX];
-    const char *ns = k8s_meta_str(hpa, "namespace"), *name = k8s_meta_str(hpa, "name");
-    const char *target = ctl_hpa_target_name(hpa);
-    if (!ns || !name || !target)
+    const char *name;
+    if (!hpa_key(hpa, key, &name))
         return;
-    ctl_index_key(key, sizeof key, ns, target);
     if (!ctl_index_find(&c->hpa_by_target, key, same_name, name))
         ctl_index_add(&c->hpa_by_target, key, xstrdup(name));
 }
@@ -42,11 +52,9 @@ static void index_put(ctl *c, const json_t *hpa)
 static void index_drop(ctl *c, const json_t *hpa)
 {
     char key[CTL_KEY_MAX];
-    const char *ns = k8s_meta_str(hpa, "namespace"), *name = k8s_meta_str(hpa, "name");
-    const char *target = ctl_hpa_target_name(hpa);
-    if (!ns || !name || !target)
+    const char *name;
+    if (!hpa_key(hpa, key, &name))
         return;
-    ctl_index_key(key, sizeof key, ns, target);
     char *v = ctl_index_find(&c->hpa_by_target, key, same_name, name);
     if (v) {
         ctl_index_del(&c->hpa_by_target, key, v);

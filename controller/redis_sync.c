@@ -72,6 +72,21 @@ typedef struct resync_req {
 } resync_req;
 
 /* The observed rate of a policy whose forecast is lost. */
+/* The field and value strings of an HGETALL reply (pointing into it; a
+ * nil is ""), in two arrays the caller frees; returns their count. */
+static size_t hash_fields(const redisReply *reply, const char ***fields, const char ***values)
+{
+    size_t n = reply->elements / 2;
+    const char **f = xcalloc(n + 1, sizeof *f), **v = xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        f[i] = reply->element[2 * i]->str ? reply->element[2 * i]->str : "";
+        v[i] = reply->element[2 * i + 1]->str ? reply->element[2 * i + 1]->str : "";
+    }
+    *fields = f;
+    *values = v;
+    return n;
+}
+
 static void on_observed(rds *r, const redisReply *reply, int err, void *arg)
 {
     (void)r;
@@ -82,12 +97,8 @@ static void on_observed(rds *r, const redisReply *reply, int err, void *arg)
     }
     ctl_pol *p = ctl_pol_find(q->c, q->ns, q->name);
     if (p && err == 0 && reply->type == REDIS_REPLY_ARRAY) {
-        size_t n = reply->elements / 2;
-        const char **f = xcalloc(n + 1, sizeof *f), **v = xcalloc(n + 1, sizeof *v);
-        for (size_t i = 0; i < n; i++) {
-            f[i] = reply->element[2 * i]->str ? reply->element[2 * i]->str : "";
-            v[i] = reply->element[2 * i + 1]->str ? reply->element[2 * i + 1]->str : "";
-        }
+        const char **f, **v;
+        size_t n = hash_fields(reply, &f, &v);
         uint64_t now = lo_wall_ms();
         p->observed_rps = ctl_observed_rps(f, v, n, now);
         p->observed_read_ms = now;
@@ -109,12 +120,8 @@ static void on_hgetall(rds *r, const redisReply *reply, int err, void *arg)
     }
     ctl_pol *p = ctl_pol_find(q->c, q->ns, q->name);
     if (p && err == 0 && reply->type == REDIS_REPLY_ARRAY) {
-        size_t n = reply->elements / 2;
-        const char **f = xcalloc(n + 1, sizeof *f), **v = xcalloc(n + 1, sizeof *v);
-        for (size_t i = 0; i < n; i++) {
-            f[i] = reply->element[2 * i]->str ? reply->element[2 * i]->str : "";
-            v[i] = reply->element[2 * i + 1]->str ? reply->element[2 * i + 1]->str : "";
-        }
+        const char **f, **v;
+        size_t n = hash_fields(reply, &f, &v);
         ctl_forecast fc;
         if (ctl_forecast_from_fields(f, v, n, &fc) == 0) {
             /* a newer message may have come meanwhile: keep the newest */
