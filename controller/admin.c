@@ -28,15 +28,6 @@ struct ctl_admin {
     metrics_counter *watch_restarts, *watch_expired, *relists;
 };
 
-static bool path_is(const http_request *h, const char *path)
-{
-    size_t n = strlen(path), len = h->path.len;
-    const char *q = memchr(h->path.p, '?', len);
-    if (q)
-        len = (size_t)(q - h->path.p);
-    return len == n && memcmp(h->path.p, path, n) == 0;
-}
-
 static void on_request(http_req *r, void *arg)
 {
     ctl_admin *a = arg;
@@ -44,9 +35,9 @@ static void on_request(http_req *r, void *arg)
     if (h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD) {
         http_res_header(r, "Allow", "GET, HEAD");
         http_respond(r, 405, "text/plain", "method not allowed\n", 19);
-    } else if (path_is(h, "/healthz")) {
+    } else if (http_path_is(h, "/healthz")) {
         http_respond(r, 200, "text/plain", "ok\n", 3);
-    } else if (path_is(h, "/readyz")) {
+    } else if (http_path_is(h, "/readyz")) {
         if (!k8s_informer_synced(a->c->inf))
             http_respond(r, 503, "text/plain", "not ready: policies not listed\n", 31);
         else if (a->c->hpas && !k8s_informer_synced(a->c->hpas))
@@ -57,7 +48,7 @@ static void on_request(http_req *r, void *arg)
             http_respond(r, 200, "text/plain", "ready: leader\n", 14);
         else
             http_respond(r, 200, "text/plain", "ready: follower\n", 16);
-    } else if (path_is(h, "/metrics")) {
+    } else if (http_path_is(h, "/metrics")) {
         buf_t b;
         buf_init(&b, CTL_METRICS_BODY_MAX);
         if (metrics_write(a->c->reg, &b) < 0)

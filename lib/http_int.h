@@ -37,4 +37,31 @@ static inline bool http_ieq_lower(const char *p, const char *lit, size_t n)
     return true;
 }
 
+/* The next element of the comma-separated list v from *pos, with optional
+ * whitespace trimmed and empty elements skipped: true with *item set (and
+ * *pos moved past it), false at the end. */
+static inline bool http_list_next(http_str v, size_t *pos, http_str *item)
+{
+    size_t i = *pos;
+    while (i < v.len) {
+        size_t b = i;
+        while (i < v.len && v.p[i] != ',')
+            i++;
+        size_t e = i;
+        if (i < v.len)
+            i++;
+        while (b < e && http_is((unsigned char)v.p[b], HTTP_C_WS))
+            b++;
+        while (e > b && http_is((unsigned char)v.p[e - 1], HTTP_C_WS))
+            e--;
+        if (e > b) {
+            *pos = i;
+            *item = (http_str){ v.p + b, e - b };
+            return true;
+        }
+    }
+    *pos = i;
+    return false;
+}
+
 #endif

@@ -160,21 +160,21 @@ const http_header *http_header_find(const http_header *h, unsigned n, const char
 
 bool http_list_has_token(http_str v, const char *token)
 {
-    size_t tlen = strlen(token);
-    size_t i = 0;
-    while (i < v.len) {
-        while (i < v.len && (v.p[i] == ',' || http_is((unsigned char)v.p[i], HTTP_C_WS)))
-            i++;
-        size_t b = i;
-        while (i < v.len && v.p[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > b && http_is((unsigned char)v.p[e - 1], HTTP_C_WS))
-            e--;
-        if (e - b == tlen && tlen > 0 && strncasecmp(v.p + b, token, tlen) == 0)
+    size_t pos = 0;
+    http_str item;
+    while (http_list_next(v, &pos, &item))
+        if (http_str_ieq(item, token))
             return true;
-    }
     return false;
+}
+
+bool http_path_is(const http_request *h, const char *path)
+{
+    size_t n = strlen(path), len = h->path.len;
+    const char *q = memchr(h->path.p, '?', len);
+    if (q)
+        len = (size_t)(q - h->path.p);
+    return len == n && memcmp(h->path.p, path, n) == 0;
 }
 
 void http_limits_fill(http_limits *l)

@@ -125,22 +125,11 @@ static int parse_content_length(http_str v, fields *f)
 static void parse_transfer_encoding(http_str v, fields *f)
 {
     f->te_seen = true;
-    size_t i = 0;
-    while (i < v.len) {
-        size_t b = i;
-        while (i < v.len && v.p[i] != ',')
-            i++;
-        size_t e = i;
-        if (i < v.len)
-            i++;
-        while (b < e && http_is((unsigned char)v.p[b], HTTP_C_WS))
-            b++;
-        while (e > b && http_is((unsigned char)v.p[e - 1], HTTP_C_WS))
-            e--;
-        if (e == b)
-            continue; /* empty list element */
+    size_t pos = 0;
+    http_str c;
+    while (http_list_next(v, &pos, &c)) {
         f->te_codings++;
-        f->te_last_chunked = e - b == 7 && http_ieq_lower(v.p + b, "chunked", 7);
+        f->te_last_chunked = c.len == 7 && http_ieq_lower(c.p, "chunked", 7);
         if (f->te_last_chunked)
             f->te_chunked++;
     }
@@ -148,24 +137,14 @@ static void parse_transfer_encoding(http_str v, fields *f)
 
 static void parse_connection(http_str v, fields *f)
 {
-    size_t i = 0;
-    while (i < v.len) {
-        size_t b = i;
-        while (i < v.len && v.p[i] != ',')
-            i++;
-        size_t e = i;
-        if (i < v.len)
-            i++;
-        while (b < e && http_is((unsigned char)v.p[b], HTTP_C_WS))
-            b++;
-        while (e > b && http_is((unsigned char)v.p[e - 1], HTTP_C_WS))
-            e--;
-        size_t n = e - b;
-        if (n == 5 && http_ieq_lower(v.p + b, "close", 5))
+    size_t pos = 0;
+    http_str o;
+    while (http_list_next(v, &pos, &o)) {
+        if (o.len == 5 && http_ieq_lower(o.p, "close", 5))
             f->conn_close = true;
-        else if (n == 10 && http_ieq_lower(v.p + b, "keep-alive", 10))
+        else if (o.len == 10 && http_ieq_lower(o.p, "keep-alive", 10))
             f->conn_keep_alive = true;
-        else if (n == 7 && http_ieq_lower(v.p + b, "upgrade", 7))
+        else if (o.len == 7 && http_ieq_lower(o.p, "upgrade", 7))
             f->conn_upgrade = true;
     }
 }

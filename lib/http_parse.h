@@ -217,6 +217,8 @@ void http_response_move(http_response *r, const char *old_base, const char *new_
 const http_header *http_header_find(const http_header *h, unsigned n, const char *name);
 /* True if the comma-separated list value contains token (case-insensitive). */
 bool http_list_has_token(http_str value, const char *token);
+/* True if the request's path, without its query, is exactly path. */
+bool http_path_is(const http_request *h, const char *path);
 /* Case-insensitive comparison of s with a NUL-terminated ASCII string
  * (inline: with a literal the length test costs nothing, and it runs per
  * field of every message). */

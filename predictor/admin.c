@@ -23,15 +23,6 @@ struct pred_admin {
 static const double lag_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075,
                                       0.1,   0.25,   0.5,   1,    2.5,   5,    10 };
 
-static bool path_is(const http_request *h, const char *path)
-{
-    size_t n = strlen(path), len = h->path.len;
-    const char *q = memchr(h->path.p, '?', len);
-    if (q)
-        len = (size_t)(q - h->path.p);
-    return len == n && memcmp(h->path.p, path, n) == 0;
-}
-
 static void on_request(http_req *r, void *arg)
 {
     pred_admin *a = arg;
@@ -41,9 +32,9 @@ static void on_request(http_req *r, void *arg)
         http_respond(r, 405, "text/plain", "method not allowed\n", 19);
         return;
     }
-    if (path_is(h, "/healthz")) {
+    if (http_path_is(h, "/healthz")) {
         http_respond(r, 200, "text/plain", "ok\n", 3);
-    } else if (path_is(h, "/readyz")) {
+    } else if (http_path_is(h, "/readyz")) {
         const char *why = "not ready";
         if (a->ready(a->arg, &why)) {
             http_respond(r, 200, "text/plain", "ready\n", 6);
@@ -52,7 +43,7 @@ static void on_request(http_req *r, void *arg)
             int n = snprintf(body, sizeof body, "not ready: %s\n", why);
             http_respond(r, 503, "text/plain", body, (size_t)n < sizeof body ? (size_t)n : 0);
         }
-    } else if (path_is(h, "/metrics")) {
+    } else if (http_path_is(h, "/metrics")) {
         buf_t b;
         buf_init(&b, PRED_METRICS_BODY_MAX);
         if (metrics_write(a->m->reg, &b) < 0)

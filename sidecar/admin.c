@@ -15,16 +15,6 @@
 
 #define ADMIN_BODY_MAX (4u << 20)
 
-static bool path_is(const http_request *h, const char *p)
-{
-    size_t n = strlen(p);
-    size_t len = h->path.len;
-    const char *q = memchr(h->path.p, '?', len);
-    if (q)
-        len = (size_t)(q - h->path.p);
-    return len == n && memcmp(h->path.p, p, n) == 0;
-}
-
 #define ADMIN_PURGE_PATHS_MAX 1024  /* paths in one /purge body */
 
 typedef struct purge_match {
@@ -150,16 +140,16 @@ void sidecar_admin_handle(http_req *r, void *arg)
     sidecar_service *svc = arg;
     const http_request *h = http_req_head(r);
     bool get = h->meth == HTTP_M_GET || h->meth == HTTP_M_HEAD;
-    if (path_is(h, "/healthz") && get) {
+    if (http_path_is(h, "/healthz") && get) {
         http_respond(r, 200, "text/plain", "ok\n", 3);
-    } else if (path_is(h, "/readyz") && get) {
+    } else if (http_path_is(h, "/readyz") && get) {
         if (svc->draining)
             http_respond(r, 503, "text/plain", "draining\n", 9);
         else if (!svc->upstream_seen)
             http_respond(r, 503, "text/plain", "upstream not answered yet\n", 26);
         else
             http_respond(r, 200, "text/plain", "ready\n", 6);
-    } else if (path_is(h, "/metrics") && get) {
+    } else if (http_path_is(h, "/metrics") && get) {
         buf_t b;
         buf_init(&b, ADMIN_BODY_MAX);
         metrics_gauge_set(svc->g_inflight, svc->lim.inflight);
@@ -180,7 +170,7 @@ void sidecar_admin_handle(http_req *r, void *arg)
         metrics_write(svc->m, &b);
         http_respond(r, 200, METRICS_CONTENT_TYPE, buf_data(&b), buf_len(&b));
         buf_free(&b);
-    } else if (path_is(h, "/config") && get) {
+    } else if (http_path_is(h, "/config") && get) {
         buf_t b;
         buf_init(&b, ADMIN_BODY_MAX);
         uint64_t age = sidecar_factor_age_ms(&svc->fac, ev_now(svc->loop));
@@ -195,9 +185,9 @@ void sidecar_admin_handle(http_req *r, void *arg)
         buf_append_str(&b, "}\n");
         http_respond(r, 200, "application/json", buf_data(&b), buf_len(&b));
         buf_free(&b);
-    } else if (path_is(h, "/purge") && h->meth == HTTP_M_POST) {
+    } else if (http_path_is(h, "/purge") && h->meth == HTTP_M_POST) {
         admin_purge(svc, r);
-    } else if (path_is(h, "/warm") && h->meth == HTTP_M_POST) {
+    } else if (http_path_is(h, "/warm") && h->meth == HTTP_M_POST) {
         admin_warm(svc, r);
     } else {
         http_respond(r, 404, "text/plain", "not found\n", 10);

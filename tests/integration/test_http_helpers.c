@@ -35,13 +35,6 @@ static long query_num(const http_request *h, const char *key, long def)
     return def;
 }
 
-static bool path_is(const http_request *h, const char *route)
-{
-    size_t n = strlen(route);
-    return h->path.len >= n && memcmp(h->path.p, route, n) == 0 &&
-           (h->path.len == n || h->path.p[n] == '?');
-}
-
 typedef struct late {
     tsrv *t;
     http_req *r;
@@ -93,31 +86,31 @@ static void tsrv_handle(http_req *r, void *arg)
     tsrv *t = arg;
     const http_request *h = http_req_head(r);
     t->requests++;
-    if (path_is(h, "/hello")) {
+    if (http_path_is(h, "/hello")) {
         http_respond(r, 200, "text/plain", "hello\n", 6);
-    } else if (path_is(h, "/echo")) {
+    } else if (http_path_is(h, "/echo")) {
         size_t n;
         const char *b = http_req_body(r, &n);
         http_respond(r, 200, "application/octet-stream", b, b ? n : 0);
-    } else if (path_is(h, "/info")) {
+    } else if (http_path_is(h, "/info")) {
         size_t n = 0;
         http_req_body(r, &n);
         char *s = pool_printf(http_req_pool(r), "method=%.*s path=%.*s host=%.*s body=%zu ka=%d\n",
                               (int)h->method.len, h->method.p, (int)h->path.len, h->path.p,
                               (int)h->host.len, h->host.p, n, h->f.keep_alive);
         http_respond(r, 200, "text/plain", s, strlen(s));
-    } else if (path_is(h, "/async")) {
+    } else if (http_path_is(h, "/async")) {
         late *l = pool_zalloc(http_req_pool(r), sizeof *l);
         l->t = t;
         l->r = r;
         ev_timer_init(&l->timer, late_fire, l);
         ev_timer_start(t->loop, &l->timer, (uint64_t)query_num(h, "ms", 50));
         http_req_on_cancel(r, late_cancel, l);
-    } else if (path_is(h, "/hold")) {
+    } else if (http_path_is(h, "/hold")) {
         if (t->held_n < 16)
             t->held[t->held_n++] = r;
         http_req_on_cancel(r, held_cancel, t);
-    } else if (path_is(h, "/chunked")) {
+    } else if (http_path_is(h, "/chunked")) {
         long n = query_num(h, "n", 3);
         http_res_header(r, "Content-Type", "text/plain");
         http_res_start(r, 200, -1);
@@ -127,27 +120,27 @@ static void tsrv_handle(http_req *r, void *arg)
             http_res_write(r, line, (size_t)len);
         }
         http_res_end(r);
-    } else if (path_is(h, "/big")) {
+    } else if (http_path_is(h, "/big")) {
         long n = query_num(h, "n", 100000);
         char *b = pool_alloc(http_req_pool(r), (size_t)n);
         memset(b, 'x', (size_t)n);
         http_respond(r, 200, "application/octet-stream", b, (size_t)n);
-    } else if (path_is(h, "/status")) {
+    } else if (http_path_is(h, "/status")) {
         http_respond(r, (int)query_num(h, "code", 200), NULL, NULL, 0);
-    } else if (path_is(h, "/short")) {
+    } else if (http_path_is(h, "/short")) {
         http_res_start(r, 200, 10); /* promises 10 bytes, sends 3 */
         http_res_write(r, "abc", 3);
         http_res_end(r);
-    } else if (path_is(h, "/framing")) {
+    } else if (http_path_is(h, "/framing")) {
         /* framing fields from the handler must not reach the wire */
         http_res_header(r, "Content-Length", "999");
         http_res_header(r, "Transfer-Encoding", "chunked");
         http_res_header(r, "Connection", "close");
         http_res_header(r, "Date", "Sun, 06 Nov 1994 08:49:37 GMT");
         http_respond(r, 200, "text/plain", "framed\n", 7);
-    } else if (path_is(h, "/release")) {
+    } else if (http_path_is(h, "/release")) {
         http_req_release(r);
-    } else if (path_is(h, "/sum")) {
+    } else if (http_path_is(h, "/sum")) {
         t->sum_bytes = 0;
         t->sum_pieces = 0;
         t->sum_end_err = 1;
