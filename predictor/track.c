@@ -121,10 +121,11 @@ int pred_track_apply(pred_track *t, const pred_entry *e)
     }
     pred_track_advance(t, e->id.ms);
     pred_track_origin(t, e->id.ms);
-    if (fc_observe_event(&t->fc, e->ts_ms, e->type, 1) == -ESTALE)
+    double w = fc_policy_weight(&t->fc.pol, e->type); /* looked up once */
+    if (fc_observe_weight(&t->fc, e->ts_ms, w) == -ESTALE)
         t->stale_n++;
     else
-        t->since_tick_w += fc_policy_weight(&t->fc.pol, e->type);
+        t->since_tick_w += w;
     t->applied = e->id;
     t->applied_n++;
     return 1;
