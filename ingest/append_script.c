@@ -9,19 +9,39 @@
 #include "common.h"
 
 const char ingest_append_lua[] =
-    "local stream, maxlen, ttl = KEYS[1], ARGV[1], ARGV[2]\n"
-    "local out = {}\n"
-    "for i = 2, #KEYS do\n"
-    "  local a = 3 + (i - 2) * 5\n"
-    "  if not redis.call('SET', KEYS[i], '1', 'NX', 'EX', ttl) then\n"
+    "local stream, cur, maxlen, expat = KEYS[1], KEYS[2], ARGV[1], ARGV[2]\n"
+    "local n = (#ARGV - 2) / 5\n"
+    "local ids = {}\n"
+    "for i = 1, n do ids[i] = ARGV[3 + (i - 1) * 5] end\n"
+    "local seen = {}\n"
+    "for k = 2, #KEYS do\n"
+    "  local m = redis.call('SMISMEMBER', KEYS[k], unpack(ids))\n"
+    "  for i = 1, n do if m[i] == 1 then seen[ids[i]] = true end end\n"
+    "end\n"
+    "local fresh, claim = {}, {}\n"
+    "for i = 1, n do\n"
+    "  if not seen[ids[i]] then\n"
+    "    seen[ids[i]] = true\n"
+    "    fresh[i] = true\n"
+    "    claim[#claim + 1] = ids[i]\n"
+    "  end\n"
+    "end\n"
+    "if #claim > 0 then\n"
+    "  redis.call('SADD', cur, unpack(claim))\n"
+    "  redis.call('EXPIREAT', cur, expat)\n"
+    "end\n"
+    "local out, undo = {}, {}\n"
+    "for i = 1, n do\n"
+    "  if not fresh[i] then\n"
     "    out[#out + 1] = 1\n"
     "    out[#out + 1] = ''\n"
     "  else\n"
+    "    local a = 3 + (i - 1) * 5\n"
     "    local sid = redis.pcall('XADD', stream, 'MAXLEN', '~', maxlen, '*',\n"
-    "      'id', ARGV[a], 'type', ARGV[a + 1], 'ts', ARGV[a + 2],\n"
+    "      'id', ids[i], 'type', ARGV[a + 1], 'ts', ARGV[a + 2],\n"
     "      'source', ARGV[a + 3], 'data', ARGV[a + 4])\n"
     "    if type(sid) == 'table' and sid.err then\n"
-    "      redis.call('DEL', KEYS[i])\n"
+    "      undo[#undo + 1] = ids[i]\n"
     "      out[#out + 1] = 2\n"
     "      out[#out + 1] = sid.err\n"
     "    else\n"
@@ -30,6 +50,7 @@ const char ingest_append_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
+    "if #undo > 0 then redis.call('SREM', cur, unpack(undo)) end\n"
     "return out\n";
 
 bool ingest_launch_valid(const char *name, size_t len)
@@ -75,31 +96,42 @@ static void push_uint(ingest_append_args *a, size_t *k, char **at, uint64_t v)
 #define STREAM_PREFIX "liftoff:events:"
 #define SEEN_PREFIX "liftoff:seen:"
 
-void ingest_append_build(ingest_append_args *a, const char *launch, uint64_t maxlen,
-                         uint64_t ttl_s, const ingest_event *const *evs, size_t n)
+uint64_t ingest_dedupe_bucket(int64_t now_s, uint64_t ttl_s)
 {
-    size_t total = 1 + n + 2 + 5 * n, k = 0, ll = strlen(launch);
-    size_t arena = sizeof(STREAM_PREFIX) + ll + 2 * 20;
-    for (size_t i = 0; i < n; i++)
-        arena += sizeof(SEEN_PREFIX) + ll + 1 + strlen(evs[i]->id) + 20;
+    return now_s <= 0 || ttl_s == 0 ? 0 : (uint64_t)now_s / ttl_s;
+}
+
+void ingest_append_build(ingest_append_args *a, const char *launch, uint64_t maxlen,
+                         uint64_t ttl_s, int64_t now_s, const ingest_event *const *evs,
+                         size_t n)
+{
+    size_t nkeys = 1 + INGEST_DEDUPE_BUCKETS, total = nkeys + 2 + 5 * n, k = 0;
+    size_t ll = strlen(launch);
+    size_t arena = sizeof(STREAM_PREFIX) + ll + 2 * 20 + n * 20 +
+                   INGEST_DEDUPE_BUCKETS * (sizeof(SEEN_PREFIX) + ll + 1 + 20);
+    if (ttl_s == 0)
+        ttl_s = 1;
+    uint64_t b = ingest_dedupe_bucket(now_s, ttl_s);
+    /* this bucket first (the one written), then the two it may overlap */
+    uint64_t buckets[INGEST_DEDUPE_BUCKETS] = { b, b + 1, b > 0 ? b - 1 : b + 2 };
     memset(a, 0, sizeof(*a));
-    a->nkeys = (int)(1 + n);
+    a->nkeys = (int)nkeys;
     a->nargs = (int)(2 + 5 * n);
     a->argv = xmalloc(total * sizeof(*a->argv));
     a->argvlen = xmalloc(total * sizeof(*a->argvlen));
     a->arena = xmalloc(arena);
     char *at = a->arena;
     push_cat(a, &k, &at, STREAM_PREFIX, sizeof(STREAM_PREFIX) - 1, launch, ll, "", 0);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < INGEST_DEDUPE_BUCKETS; i++) {
         push_cat(a, &k, &at, SEEN_PREFIX, sizeof(SEEN_PREFIX) - 1, launch, ll, ":", 1);
-        /* the id goes right after "<prefix><launch>:" in the same argument */
-        size_t il = strlen(evs[i]->id);
-        memcpy(at, evs[i]->id, il);
-        at += il;
-        a->argvlen[k - 1] += il;
+        size_t dl = lo_u64_dec(buckets[i], at);
+        at += dl;
+        a->argvlen[k - 1] += dl;
     }
     push_uint(a, &k, &at, maxlen);
-    push_uint(a, &k, &at, ttl_s);
+    /* kept until the end of the next bucket, plus a margin for clocks of
+     * other replicas that run a little behind */
+    push_uint(a, &k, &at, (b + 2) * ttl_s + LO_MIN(ttl_s, (uint64_t)INGEST_DEDUPE_MARGIN_S));
     for (size_t i = 0; i < n; i++) {
         const ingest_event *e = evs[i];
         const char *src = ingest_source_name(e->source);

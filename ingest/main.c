@@ -40,6 +40,7 @@ static struct {
     uint64_t redis_deadline_ms;
     uint64_t retry_after_ms;
     int inflight_max;
+    int redis_calls;
     char *cors_origins;
     double rate_limit;
     double rate_burst;
@@ -90,6 +91,9 @@ static const cfg_option options[] = {
                  "Retry-After sent with 503 answers"),
     CFG_INT("inflight-max", &c.inflight_max, "50000", 1, 10000000,
             "events waiting for Redis at most; more are answered 503"),
+    CFG_INT("redis-calls-in-flight", &c.redis_calls, "2", 1, 64,
+            "append-script calls sent to Redis and not yet answered, at most; appends "
+            "arriving meanwhile wait and go in the next call"),
     CFG_STRING("cors-origins", &c.cors_origins, "",
                "origins allowed to POST /v1/events from a browser, comma-separated "
                "(exact origins, https://*.example.com, or *)"),
@@ -187,6 +191,7 @@ static void settings_from_options(ingest_settings *s)
     s->redis_deadline_ms = c.redis_deadline_ms;
     s->retry_after_ms = c.retry_after_ms;
     s->inflight_max = (size_t)c.inflight_max;
+    s->redis_calls_max = (size_t)c.redis_calls;
     s->cors_origins = c.cors_origins ? c.cors_origins : "";
     s->rate_limit = c.rate_limit;
     s->rate_burst = c.rate_burst;

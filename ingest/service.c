@@ -35,6 +35,7 @@ void ingest_settings_defaults(ingest_settings *s)
     s->redis_deadline_ms = 1000;
     s->retry_after_ms = 1000;
     s->inflight_max = INGEST_STORE_INFLIGHT_DEFAULT;
+    s->redis_calls_max = INGEST_STORE_CALLS_DEFAULT;
     s->cors_origins = "";
     s->rate_limit = 20;
     s->rate_burst = 40;
@@ -194,6 +195,7 @@ int ingest_service_new(ev_loop *loop, const ingest_settings *s, ingest_service *
         .maxlen = s->stream_maxlen,
         .ttl_s = LO_MAX(s->dedupe_ttl_ms / 1000, (uint64_t)1),
         .inflight_max = s->inflight_max,
+        .calls_max = s->redis_calls_max,
     };
     svc->store = ingest_store_new(loop, svc->redis, &so);
     svc->tm = ingest_tm_new(refresh_gauges, svc);

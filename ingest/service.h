@@ -36,6 +36,7 @@ typedef struct ingest_settings {
     uint64_t redis_deadline_ms;   /* slower appends fail with 503 */
     uint64_t retry_after_ms;      /* Retry-After of 503 answers */
     size_t inflight_max;          /* events waiting for Redis; beyond: 503 */
+    size_t redis_calls_max;       /* script calls unanswered at once */
     const char *cors_origins;     /* see cors.h */
     double rate_limit;            /* batches per second per client */
     double rate_burst;

@@ -32,6 +32,7 @@ struct ingest_store {
     store_job *queue, **queue_tail;
     struct flush_token *flush_pending; /* the deferred flush, if any */
     store_call *calls;                /* in flight */
+    size_t ncalls;                    /* how many */
     ingest_store_stats st;
 };
 
@@ -60,6 +61,21 @@ static void job_done(ingest_store *s, store_job *j, int err, const ingest_append
     free(j);
 }
 
+static void send_one_call(ingest_store *s);
+
+/* Fails every queued (not yet sent) job with err. */
+static void fail_queued(ingest_store *s, int err)
+{
+    /* detached first: a callback may queue new jobs meanwhile */
+    store_job *j = s->queue, *next;
+    s->queue = NULL;
+    s->queue_tail = &s->queue;
+    for (; j; j = next) {
+        next = j->next;
+        job_done(s, j, err, NULL);
+    }
+}
+
 static void on_reply(rds *r, const redisReply *reply, int err, void *arg)
 {
     store_call *c = arg;
@@ -80,6 +96,7 @@ static void on_reply(rds *r, const redisReply *reply, int err, void *arg)
             s->calls = c->next;
         if (c->next)
             c->next->prev = c->prev;
+        s->ncalls--;
     }
     if (err == 0) {
         res = xmalloc(c->nevents * sizeof(*res));
@@ -106,6 +123,10 @@ static void on_reply(rds *r, const redisReply *reply, int err, void *arg)
         off += n;
     }
     free(res);
+    if (err < 0)
+        fail_queued(s, err); /* they would wait for a Redis that just failed */
+    while (s->queue && s->ncalls < s->o.calls_max)
+        send_one_call(s);
 out:
     ingest_append_args_free(&c->args);
     free(c->evp);
@@ -142,11 +163,13 @@ static void send_one_call(ingest_store *s)
     for (store_job *j = c->jobs; j; j = j->next)
         for (size_t i = 0; i < j->n; i++)
             c->evp[k++] = &j->evs[i];
-    ingest_append_build(&c->args, launch, s->o.maxlen, s->o.ttl_s, c->evp, c->nevents);
+    ingest_append_build(&c->args, launch, s->o.maxlen, s->o.ttl_s,
+                        (int64_t)(lo_wall_ms() / 1000), c->evp, c->nevents);
     c->next = s->calls;
     if (s->calls)
         s->calls->prev = c;
     s->calls = c;
+    s->ncalls++;
     s->st.calls++;
     s->st.events += c->nevents;
     int rc = rds_script_run(s->r, script(), c->args.nkeys, c->args.nargs, c->args.argv,
@@ -163,7 +186,7 @@ static void flush(void *arg)
     if (!s)
         return;
     s->flush_pending = NULL;
-    while (s->queue)
+    while (s->queue && s->ncalls < s->o.calls_max)
         send_one_call(s);
 }
 
@@ -180,6 +203,8 @@ ingest_store *ingest_store_new(ev_loop *loop, rds *r, const ingest_store_opts *o
         s->o.ttl_s = INGEST_DEDUPE_TTL_DEFAULT_S;
     if (!s->o.inflight_max)
         s->o.inflight_max = INGEST_STORE_INFLIGHT_DEFAULT;
+    if (!s->o.calls_max)
+        s->o.calls_max = INGEST_STORE_CALLS_DEFAULT;
     s->queue_tail = &s->queue;
     (void)script();
     return s;
@@ -191,11 +216,7 @@ void ingest_store_free(ingest_store *s)
         return;
     if (s->flush_pending)
         s->flush_pending->s = NULL;
-    while (s->queue) {
-        store_job *j = s->queue;
-        s->queue = j->next;
-        job_done(s, j, -ECANCELED, NULL);
-    }
+    fail_queued(s, -ECANCELED);
     /* Calls in flight keep their jobs (whose events they still point at)
      * until rds answers or fails them; they then fail the jobs. */
     for (store_call *c = s->calls; c; c = c->next)

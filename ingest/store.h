@@ -7,6 +7,12 @@
  * has answered, so "accepted" is only ever said after Redis acknowledged
  * the write (with appendfsync always: after it reached the disk).
  *
+ * At most calls_max calls are unanswered at once; appends queued meanwhile
+ * wait for an answer and then go out together, so under load a call
+ * carries more events (Redis spends less per event in a larger call).
+ * When a call fails, the queued jobs fail with it at once (they were never
+ * sent), so an append waits at most about two deadlines for its answer.
+ *
  * Failure: Redis down (the client fails fast), slower than the deadline
  * (the client's command timeout), an error reply, or more events in flight
  * than inflight_max: the job fails with a negative errno and the caller
@@ -31,9 +37,10 @@
 #include "append_script.h"
 #include "event.h"
 
-/* rds_script_run() takes at most 1024 keys + arguments: 3 + 6 per event. */
+/* rds_script_run() takes at most 1024 keys + arguments: 6 + 5 per event. */
 #define INGEST_STORE_CALL_EVENTS_MAX 170
 #define INGEST_STORE_INFLIGHT_DEFAULT 50000u /* events queued or in flight */
+#define INGEST_STORE_CALLS_DEFAULT 2u         /* script calls unanswered at once */
 
 typedef struct ingest_store ingest_store;
 
@@ -41,6 +48,7 @@ typedef struct ingest_store_opts {
     uint64_t maxlen;        /* MAXLEN ~ of the stream; 0: INGEST_MAXLEN_DEFAULT */
     uint64_t ttl_s;         /* dedupe window; 0: INGEST_DEDUPE_TTL_DEFAULT_S */
     size_t inflight_max;    /* 0: INGEST_STORE_INFLIGHT_DEFAULT */
+    size_t calls_max;       /* script calls unanswered at once; 0: INGEST_STORE_CALLS_DEFAULT */
 } ingest_store_opts;
 
 typedef struct ingest_store_stats {

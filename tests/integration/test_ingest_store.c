@@ -73,8 +73,11 @@ TEST(ingest_store_appends_once_and_reports_duplicates)
     CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% XLEN liftoff:events:l1)\" = 4"), 0);
     CHECK_INT(peer_sh(p, "redis-cli -p %PORT% XRANGE liftoff:events:l1 - + | tr '\\n' ' ' | "
                          "grep -q 'id a1 type upvote ts 1700000000000 source webhook data {\"k\":\"v\"}'"), 0);
-    CHECK_INT(peer_sh(p, "t=$(redis-cli -p %PORT% TTL liftoff:seen:l1:a1); [ $t -gt 3500 ] && [ $t -le 3600 ]"), 0);
-    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% GET liftoff:seen:l1:a1)\" = 1"), 0);
+    /* the ids live in the set of this hour's bucket, which expires at the
+     * end of the next hour plus 300 s: between one and two windows away */
+    CHECK_INT(peer_sh(p, "k=liftoff:seen:l1:$(($(date +%s) / 3600)); "
+                         "test \"$(redis-cli -p %PORT% SMISMEMBER $k a1 a2 b1 b2 zz | tr '\\n' ' ')\" = '1 1 1 1 0 ' && "
+                         "t=$(redis-cli -p %PORT% TTL $k); [ $t -gt 3600 ] && [ $t -le 7500 ]"), 0);
     ingest_store_get_stats(s, &st);
     CHECK_INT(st.appended, 4);
     CHECK_INT(st.duplicates, 1);
@@ -105,7 +108,8 @@ TEST(ingest_store_xadd_error_fails_only_that_launch)
     CHECK(strstr(oa.res[0].stream_id, "WRONGTYPE") != NULL);
     CHECK_INT(ob.res[0].status, INGEST_APPENDED);
     /* the failed event left no dedupe key: a retry after the fix is appended */
-    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% EXISTS liftoff:seen:broken:x1)\" = 0"), 0);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% SISMEMBER liftoff:seen:broken:$(($(date +%s) / 86400)) x1)\" = 0"), 0);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% SISMEMBER liftoff:seen:fine:$(($(date +%s) / 86400)) x1)\" = 1"), 0);
     ingest_store_free(s);
     rds_free(r);
     ev_loop_free(loop);
@@ -199,6 +203,97 @@ TEST(ingest_store_free_fails_queued_jobs)
     CHECK_INT(oa.calls, 1);
     CHECK_INT(oa.err, -ECANCELED);
     test_run_for(loop, 50);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+static uint64_t store_calls(const ingest_store *s)
+{
+    ingest_store_stats st;
+    ingest_store_get_stats(s, &st);
+    return st.calls;
+}
+
+TEST(ingest_store_dedupes_within_a_call_and_across_buckets)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds_opts ro = { .fail_fast = true };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    /* ids remembered in the buckets before and after this one (another
+     * replica's clock a little ahead, or the previous window) */
+    REQUIRE(peer_sh(p, "b=$(($(date +%s) / 600)); "
+                       "redis-cli -p %PORT% SADD liftoff:seen:l:$((b - 1)) n1 >/dev/null && "
+                       "redis-cli -p %PORT% SADD liftoff:seen:l:$((b + 1)) n2 >/dev/null && "
+                       "redis-cli -p %PORT% SADD liftoff:seen:l:$((b - 2)) n4 >/dev/null") == 0);
+    ingest_store_opts so = { .ttl_s = 600 };
+    ingest_store *s = ingest_store_new(loop, r, &so);
+    ingest_event a[6] = { mkev("d1", "upvote"), mkev("d1", "upvote"), mkev("n1", "upvote"),
+                          mkev("n2", "upvote"), mkev("n3", "upvote"), mkev("n4", "upvote") };
+    outcome oa = { 0 };
+    CHECK_INT(ingest_store_append(s, "l", a, 6, outcome_cb, &oa), 0);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1));
+    CHECK_INT(oa.err, 0);
+    CHECK_INT(oa.res[0].status, INGEST_APPENDED);
+    CHECK_INT(oa.res[1].status, INGEST_DUPLICATE); /* the same id later in the call */
+    CHECK_INT(oa.res[2].status, INGEST_DUPLICATE);
+    CHECK_INT(oa.res[3].status, INGEST_DUPLICATE);
+    CHECK_INT(oa.res[4].status, INGEST_APPENDED);
+    CHECK_INT(oa.res[5].status, INGEST_APPENDED); /* two buckets back: forgotten */
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% XLEN liftoff:events:l)\" = 3"), 0);
+    ingest_store_free(s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
+
+TEST(ingest_store_caps_calls_in_flight_and_fails_the_queue_with_a_call)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds_opts ro = { .fail_fast = true, .command_timeout_ms = 300 };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    ingest_store_opts so = { .calls_max = 1 };
+    ingest_store *s = ingest_store_new(loop, r, &so);
+    ingest_event a[1] = { mkev("q1", "upvote") }, b[1] = { mkev("q2", "upvote") },
+                 c[1] = { mkev("q3", "upvote") }, d[1] = { mkev("q4", "upvote") };
+    outcome oa = { 0 }, ob = { 0 }, oc = { 0 }, od = { 0 };
+    /* Redis stalls: the first call hangs, the next job waits behind it and
+     * fails with it, never sent */
+    peer_pause(p);
+    CHECK_INT(ingest_store_append(s, "l", a, 1, outcome_cb, &oa), 0);
+    REQUIRE(WAIT_FOR(loop, store_calls(s) == 1));
+    CHECK_INT(ingest_store_append(s, "l", b, 1, outcome_cb, &ob), 0);
+    REQUIRE(WAIT_FOR(loop, oa.calls == 1 && ob.calls == 1));
+    CHECK_INT(oa.err, -ETIMEDOUT);
+    CHECK_INT(ob.err, -ETIMEDOUT);
+    CHECK_INT(store_calls(s), 1);
+    peer_resume(p);
+    REQUIRE(WAIT_FOR(loop, rds_is_up(r)));
+    /* Redis slow again: jobs arriving while one call is unanswered go out
+     * together in the next one */
+    peer_pause(p);
+    CHECK_INT(ingest_store_append(s, "l", a, 1, outcome_cb, &oa), 0);
+    REQUIRE(WAIT_FOR(loop, store_calls(s) == 2));
+    CHECK_INT(ingest_store_append(s, "l", c, 1, outcome_cb, &oc), 0);
+    ev_run_once(loop, 10);
+    CHECK_INT(ingest_store_append(s, "l", d, 1, outcome_cb, &od), 0);
+    ev_run_once(loop, 10);
+    CHECK_INT(store_calls(s), 2);
+    peer_resume(p);
+    REQUIRE(WAIT_FOR(loop, oc.calls == 1 && od.calls == 1));
+    CHECK_INT(oc.err, 0);
+    CHECK_INT(od.err, 0);
+    CHECK_INT(oc.res[0].status, INGEST_APPENDED);
+    CHECK_INT(od.res[0].status, INGEST_APPENDED);
+    CHECK_INT(store_calls(s), 3);
+    CHECK_INT(peer_sh(p, "test \"$(redis-cli -p %PORT% XLEN liftoff:events:l)\" = 3"), 0);
+    ingest_store_free(s);
     rds_free(r);
     ev_loop_free(loop);
     peer_stop(p);

@@ -28,17 +28,42 @@ TEST(ingest_append_build_lays_out_keys_and_args)
                        .data = (char *)"{}", .data_len = 2 };
     const ingest_event *evs[] = { &a, &b };
     ingest_append_args args;
-    ingest_append_build(&args, "launch-1", 1000, 86400, evs, 2);
-    CHECK_INT(args.nkeys, 3);
+    /* 1700000000 s is in day 19675 of a one-day window */
+    ingest_append_build(&args, "launch-1", 1000, 86400, 1700000000, evs, 2);
+    CHECK_INT(args.nkeys, 4);
     CHECK_INT(args.nargs, 12);
-    const char *want[] = { "liftoff:events:launch-1", "liftoff:seen:launch-1:e1",
-                           "liftoff:seen:launch-1:s-ab", "1000", "86400",
+    const char *want[] = { "liftoff:events:launch-1", "liftoff:seen:launch-1:19675",
+                           "liftoff:seen:launch-1:19676", "liftoff:seen:launch-1:19674",
+                           "1000", "1700093100", /* end of day 19676, plus 300 s */
                            "e1", "upvote", "1700000000000", "webhook", "{\"x\":1}",
                            "s-ab", "hover", "5", "site", "{}" };
     for (int i = 0; i < args.nkeys + args.nargs; i++) {
         CHECK_INT(args.argvlen[i], strlen(want[i]));
         CHECK(memcmp(args.argv[i], want[i], args.argvlen[i]) == 0);
     }
+    ingest_append_args_free(&args);
+}
+
+TEST(ingest_append_dedupe_buckets)
+{
+    CHECK_INT(ingest_dedupe_bucket(1700000000, 86400), 19675);
+    CHECK_INT(ingest_dedupe_bucket(86399, 86400), 0);
+    CHECK_INT(ingest_dedupe_bucket(86400, 86400), 1);
+    CHECK_INT(ingest_dedupe_bucket(-5, 86400), 0);
+    CHECK_INT(ingest_dedupe_bucket(100, 0), 0);
+    /* a short window keeps the bucket past the next one by at most itself */
+    ingest_event a = { .id = "e1", .type = "upvote", .data = (char *)"{}", .data_len = 2 };
+    const ingest_event *evs[] = { &a };
+    ingest_append_args args;
+    ingest_append_build(&args, "l", 1, 60, 1200, evs, 1);
+    CHECK(args.argvlen[1] == strlen("liftoff:seen:l:20") &&
+          memcmp(args.argv[1], "liftoff:seen:l:20", args.argvlen[1]) == 0);
+    CHECK(args.argvlen[5] == 4 && memcmp(args.argv[5], "1380", 4) == 0);
+    ingest_append_args_free(&args);
+    /* bucket 0 has no lower neighbour: the third key is another upper one */
+    ingest_append_build(&args, "l", 1, 60, 5, evs, 1);
+    CHECK(args.argvlen[3] == strlen("liftoff:seen:l:2") &&
+          memcmp(args.argv[3], "liftoff:seen:l:2", args.argvlen[3]) == 0);
     ingest_append_args_free(&args);
 }
 
