@@ -37,7 +37,7 @@ const char ingest_append_lua[] =
     "    out[#out + 1] = ''\n"
     "  else\n"
     "    local a = 3 + (i - 1) * 5\n"
-    "    local sid = redis.pcall('XADD', stream, 'MAXLEN', '~', maxlen, '*',\n"
+    "    local sid = redis.pcall('XADD', stream, '*',\n"
     "      'id', ids[i], 'type', ARGV[a + 1], 'ts', ARGV[a + 2],\n"
     "      'source', ARGV[a + 3], 'data', ARGV[a + 4])\n"
     "    if type(sid) == 'table' and sid.err then\n"
@@ -51,6 +51,7 @@ const char ingest_append_lua[] =
     "  end\n"
     "end\n"
     "if #undo > 0 then redis.call('SREM', cur, unpack(undo)) end\n"
+    "if #undo < #claim then redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen) end\n"
     "return out\n";
 
 bool ingest_launch_valid(const char *name, size_t len)

@@ -4,8 +4,9 @@
  * (liftoff:seen:<launch>:<bucket>, bucket = unix seconds / window). For a
  * batch of events the script asks the current bucket and both neighbours
  * with one SMISMEMBER each, claims the ids not seen (and not earlier in the
- * same batch) with one SADD, then XADDs each claimed event to
- * liftoff:events:<launch> with MAXLEN ~ N — all inside one EVALSHA, so
+ * same batch) with one SADD, XADDs each claimed event to
+ * liftoff:events:<launch> and trims the stream once (XTRIM MAXLEN ~ N,
+ * cheaper than MAXLEN on every XADD) — all inside one EVALSHA, so
  * Redis applies claims and appends together or not at all (the AOF records
  * the script's effects as one MULTI/EXEC). If an XADD fails (wrong key
  * type, out of memory) its claim is removed again, so a later retry is not

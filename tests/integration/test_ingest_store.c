@@ -298,3 +298,37 @@ TEST(ingest_store_caps_calls_in_flight_and_fails_the_queue_with_a_call)
     ev_loop_free(loop);
     peer_stop(p);
 }
+
+TEST(ingest_store_trims_the_stream_to_about_maxlen)
+{
+    peer *p = peer_redis_start(NULL);
+    REQUIRE(p);
+    ev_loop *loop = ev_loop_new();
+    rds_opts ro = { .fail_fast = true };
+    rds *r = test_rds(loop, &ro, true, "redis://127.0.0.1:%d", peer_port(p));
+    REQUIRE(r);
+    ingest_store_opts so = { .maxlen = 100 };
+    ingest_store *s = ingest_store_new(loop, r, &so);
+    enum { ROUNDS = 125, PER = 8 }; /* outcome keeps 8 results */
+    static ingest_event evs[ROUNDS][PER];
+    outcome o[ROUNDS];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < ROUNDS; i++) {
+        for (int k = 0; k < PER; k++) {
+            char id[32];
+            snprintf(id, sizeof(id), "m%d-%d", i, k);
+            evs[i][k] = mkev(id, "upvote");
+        }
+        CHECK_INT(ingest_store_append(s, "l", evs[i], PER, outcome_cb, &o[i]), 0);
+        REQUIRE(WAIT_FOR(loop, o[i].calls == 1));
+        CHECK_INT(o[i].err, 0);
+    }
+    /* 1000 appended; MAXLEN ~ 100 drops whole stream nodes (100 entries
+     * each by default), so between 100 and 199 remain */
+    CHECK_INT(peer_sh(p, "n=$(redis-cli -p %PORT% XLEN liftoff:events:l); "
+                         "[ $n -ge 100 ] && [ $n -lt 200 ]"), 0);
+    ingest_store_free(s);
+    rds_free(r);
+    ev_loop_free(loop);
+    peer_stop(p);
+}
