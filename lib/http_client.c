@@ -4,6 +4,7 @@
 #include "http_client.h"
 #include "buf.h"
 #include "common.h"
+#include "http_int.h"
 #include "pool.h"
 
 #include <errno.h>
@@ -577,25 +578,10 @@ static void send_request(http_creq *q)
     }
 }
 
-static bool text_ok(const char *s, bool allow_space)
+/* A method, target or host: no control characters, no whitespace. */
+static bool text_ok(const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\r' || c == '\n' || c == 0x7f || (c < 0x20 && c != '\t') ||
-            (!allow_space && (c == ' ' || c == '\t')))
-            return false;
-    }
-    return true;
-}
-
-static bool slice_ok(http_str s, bool name)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c == '\r' || c == '\n' || c == 0 || (name && (c == ':' || c == ' ' || c == '\t')))
-            return false;
-    }
-    return !name || s.len > 0;
+    return http_text_ok(s, strlen(s));
 }
 
 /* Appends the pieces in order (no formatting: this runs per request). */
@@ -656,7 +642,7 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
         rc = buf_append(b, "\r\n", 2);
     for (unsigned i = 0; rc == 0 && i < o->nheaders; i++) {
         const http_header *h = &o->headers[i];
-        if (!slice_ok(h->name, true) || !slice_ok(h->value, false))
+        if (!http_field_ok(h->name, true) || !http_field_ok(h->value, false))
             return -EINVAL;
         http_str f[] = { h->name, LIT(": "), h->value, LIT("\r\n") };
         rc = append_all(b, f, LO_ARRAY_SIZE(f));
@@ -700,8 +686,8 @@ static void make_key(char *key, const http_client_req *o)
 int http_client_request(http_client *cl, const http_client_req *o, http_creq **out)
 {
     if (!o->method || !o->host || !o->target || !o->on_done || o->port <= 0 || o->port > 65535 ||
-        !*o->method || !text_ok(o->method, false) || !*o->target || !text_ok(o->target, false) ||
-        !text_ok(o->host, false) || (o->host_header && !text_ok(o->host_header, false)) ||
+        !*o->method || !text_ok(o->method) || !*o->target || !text_ok(o->target) ||
+        !text_ok(o->host) || (o->host_header && !text_ok(o->host_header)) ||
         (o->body_stream && o->body_len) || (o->body_len && !o->body) ||
         (o->tls && !cl->o.tls))
         return -EINVAL;

@@ -6,6 +6,7 @@
 #define LIFTOFF_HTTP_INT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "http_parse.h"
 
@@ -33,6 +34,83 @@ static inline bool http_ieq_lower(const char *p, const char *lit, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (http_lower((unsigned char)p[i]) != (unsigned char)lit[i])
+            return false;
+    return true;
+}
+
+/* Word-at-a-time byte tests (exact for "is there any such byte"). */
+#define HTTP_ONES 0x0101010101010101ull
+#define HTTP_HIGHS 0x8080808080808080ull
+static inline uint64_t http_word(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+/* Non-zero if some byte of x is below b (b <= 128). */
+static inline uint64_t http_word_has_below(uint64_t x, unsigned b)
+{
+    return (x - b * HTTP_ONES) & ~x & HTTP_HIGHS;
+}
+/* Non-zero if some byte of x equals c. */
+static inline uint64_t http_word_has(uint64_t x, unsigned char c)
+{
+    uint64_t y = x ^ (c * HTTP_ONES);
+    return (y - HTTP_ONES) & ~y & HTTP_HIGHS;
+}
+
+/* A field name (never empty) or value a caller hands in: no CR, LF or NUL
+ * (which would break the message's lines); a name no colon or whitespace
+ * either. Runs per field of every message sent: words first. */
+static inline bool http_field_byte_ok(unsigned char c, bool name)
+{
+    if (c > ':')
+        return true;
+    if (name)
+        return c > ' ' && c != ':';
+    return c > '\r' || (c != '\r' && c != '\n' && c != 0);
+}
+
+static inline bool http_field_word_ok(uint64_t x, bool name)
+{
+    /* CR, LF, NUL, and for names HTAB and SP, are all below '!' */
+    if (name)
+        return !http_word_has_below(x, 0x21) && !http_word_has(x, ':');
+    return !http_word_has_below(x, '\r' + 1);
+}
+
+static inline bool http_field_ok(http_str t, bool name)
+{
+    size_t n = t.len, i = 0;
+    if (n == 0)
+        return !name;
+    if (n >= 8) {
+        /* whole words, the last one overlapping; a suspect word (a HTAB in
+         * a value, say) leaves the decision to the bytes */
+        while (i + 8 <= n && http_field_word_ok(http_word(t.p + i), name))
+            i += 8;
+        if (i + 8 > n && http_field_word_ok(http_word(t.p + n - 8), name))
+            return true;
+        i = 0;
+    }
+    for (; i < n; i++)
+        if (!http_field_byte_ok((unsigned char)t.p[i], name))
+            return false;
+    return true;
+}
+
+/* True if none of the n bytes at p is a control character, SP or DEL (a
+ * method, target or host). */
+static inline bool http_text_ok(const char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = http_word(p + i);
+        if (http_word_has_below(x, 0x21) || http_word_has(x, 0x7f))
+            return false;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] == 0x7f)
             return false;
     return true;
 }

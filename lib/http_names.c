@@ -151,11 +151,15 @@ bool http_response_bodiless(int status, bool head_request)
 
 const http_header *http_header_find(const http_header *h, unsigned n, const char *name)
 {
-    size_t len = strlen(name);
     for (unsigned i = 0; i < n; i++)
-        if (h[i].name.len == len && strncasecmp(h[i].name.p, name, len) == 0)
+        if (http_str_ieq(h[i].name, name))
             return &h[i];
     return NULL;
+}
+
+bool http_list_next_item(http_str v, size_t *pos, http_str *item)
+{
+    return http_list_next(v, pos, item);
 }
 
 bool http_list_has_token(http_str v, const char *token)

@@ -215,6 +215,9 @@ void http_response_move(http_response *r, const char *old_base, const char *new_
 
 /* The first field named name (case-insensitive), or NULL. */
 const http_header *http_header_find(const http_header *h, unsigned n, const char *name);
+/* The next element of the comma-separated list v from *pos (start at 0),
+ * trimmed, empty elements skipped: true with *item set, false at the end. */
+bool http_list_next_item(http_str v, size_t *pos, http_str *item);
 /* True if the comma-separated list value contains token (case-insensitive). */
 bool http_list_has_token(http_str value, const char *token);
 /* True if the request's path, without its query, is exactly path. */
@@ -225,7 +228,15 @@ bool http_path_is(const http_request *h, const char *path);
 static inline bool http_str_ieq(http_str s, const char *lit)
 {
     size_t n = strlen(lit);
-    return s.len == n && strncasecmp(s.p, lit, n) == 0;
+    if (s.len != n)
+        return false;
+    /* ASCII only (field names are): bytes equal, or letters a case apart. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)s.p[i], b = (unsigned char)lit[i];
+        if (a != b && ((a ^ b) != 0x20 || (unsigned char)((a | 0x20) - 'a') >= 26))
+            return false;
+    }
+    return true;
 }
 /* The method's canonical name ("GET"), or NULL for HTTP_M_OTHER. */
 const char *http_method_name(http_method m);

@@ -150,6 +150,10 @@ int http_res_header(http_req *r, const char *name, const char *value);
 /* As http_res_header, with name and value as slices (copied; they need no
  * NUL, and may not contain one). */
 int http_res_header_str(http_req *r, http_str name, http_str value);
+/* As http_res_header_str for a field of a message the http parser accepted
+ * (a proxy copying its upstream's): its bytes were checked there (a token
+ * name, a value free of CR, LF and NUL) and are not looked at again. */
+int http_res_header_parsed(http_req *r, const http_header *h);
 /* A whole response with a Content-Length body; finishes the request.
  * content_type may be NULL. 0 or -errno (the request is finished anyway). */
 int http_respond(http_req *r, int status, const char *content_type, const void *body, size_t len);

@@ -277,21 +277,6 @@ void http_req_resume_body(http_req *r)
 
 /* ---- responses ---- */
 
-/* A field name (a token, never empty) or value: no CR, LF or NUL; the name
- * no colon or whitespace either. */
-static bool field_ok(http_str t, bool name)
-{
-    if (name && t.len == 0)
-        return false;
-    for (size_t i = 0; i < t.len; i++) {
-        unsigned char c = (unsigned char)t.p[i];
-        if (c == '\r' || c == '\n' || c == 0 ||
-            (name && (c == ':' || c == ' ' || c == '\t')))
-            return false;
-    }
-    return true;
-}
-
 /* Appends "name: value\r\n" to b (no formatting: this runs per response). */
 static int append_field(buf_t *b, const char *name, size_t nl, const char *value, size_t vl)
 {
@@ -327,12 +312,9 @@ static int append_status_line(buf_t *b, int status)
     return 0;
 }
 
-int http_res_header_str(http_req *r, http_str name, http_str value)
+/* Adds a field whose bytes are known to be fine. */
+static int add_field(http_req *r, http_str name, http_str value)
 {
-    if (!r->hc)
-        return -ECONNRESET;
-    if (r->res_started || !field_ok(name, true) || !field_ok(value, false))
-        return -EINVAL;
     /* The server frames the response itself: framing fields from the handler
      * (a proxy copying its upstream's, say) would contradict it. */
     switch (name.len) {
@@ -357,6 +339,24 @@ int http_res_header_str(http_req *r, http_str name, http_str value)
         break;
     }
     return append_field(&r->res_fields, name.p, name.len, value.p, value.len);
+}
+
+int http_res_header_str(http_req *r, http_str name, http_str value)
+{
+    if (!r->hc)
+        return -ECONNRESET;
+    if (r->res_started || !http_field_ok(name, true) || !http_field_ok(value, false))
+        return -EINVAL;
+    return add_field(r, name, value);
+}
+
+int http_res_header_parsed(http_req *r, const http_header *h)
+{
+    if (!r->hc)
+        return -ECONNRESET;
+    if (r->res_started || h->name.len == 0)
+        return -EINVAL;
+    return add_field(r, h->name, h->value);
 }
 
 int http_res_header(http_req *r, const char *name, const char *value)

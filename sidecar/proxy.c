@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cache.h"
 #include "cacheable.h"
@@ -53,22 +52,61 @@ typedef struct px {
 #define PX_OF_WAITER(wp) ((px *)((char *)(wp) - offsetof(px, w)))
 
 /* Fields that belong to one connection (RFC 9110 §7.6.1) and framing the
- * core writes itself. */
-#define HOP(s) { s, sizeof s - 1 }
-static const struct { const char *name; size_t len; } hop_by_hop[] = {
-    HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"), HOP("te"),
-    HOP("trailer"), HOP("transfer-encoding"), HOP("upgrade"), HOP("proxy-authorization"),
-    HOP("proxy-authenticate"), HOP("content-length"), HOP("host"), HOP("expect"),
-};
-
-/* Runs for every field of every message: lengths first, names after. */
-static bool is_hop(http_str name, const http_header *hs, unsigned n)
+ * core writes itself. Runs for every field of every message: the length
+ * rules out all but one or two names before any byte is compared. */
+static bool is_hop_name(http_str name)
 {
-    for (size_t i = 0; i < LO_ARRAY_SIZE(hop_by_hop); i++)
-        if (name.len == hop_by_hop[i].len &&
-            strncasecmp(name.p, hop_by_hop[i].name, name.len) == 0)
-            return true;
-    /* ...and every field the Connection header names. */
+    switch (name.len) {
+    case 2:
+        return http_str_ieq(name, "te");
+    case 4:
+        return http_str_ieq(name, "host");
+    case 6:
+        return http_str_ieq(name, "expect");
+    case 7:
+        return http_str_ieq(name, "trailer") || http_str_ieq(name, "upgrade");
+    case 10:
+        return http_str_ieq(name, "connection") || http_str_ieq(name, "keep-alive");
+    case 14:
+        return http_str_ieq(name, "content-length");
+    case 16:
+        return http_str_ieq(name, "proxy-connection");
+    case 17:
+        return http_str_ieq(name, "transfer-encoding");
+    case 18:
+        return http_str_ieq(name, "proxy-authenticate");
+    case 19:
+        return http_str_ieq(name, "proxy-authorization");
+    default:
+        return false;
+    }
+}
+
+/* True if a Connection field of hs names a field that is not hop-by-hop
+ * anyway ("Connection: keep-alive" names none): only then must each field
+ * be looked up in those lists. Once per message. */
+static bool conn_names_fields(const http_header *hs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (hs[i].name.len != 10 || !http_str_ieq(hs[i].name, "connection"))
+            continue;
+        size_t pos = 0;
+        http_str tok;
+        while (http_list_next_item(hs[i].value, &pos, &tok))
+            if (!is_hop_name(tok))
+                return true;
+    }
+    return false;
+}
+
+/* is_hop_name(), and every field a Connection field names (conn_names:
+ * what conn_names_fields() said of hs). */
+static bool is_hop(http_str name, const http_header *hs, unsigned n, bool conn_names)
+{
+    if (is_hop_name(name))
+        return true;
+    if (!conn_names)
+        return false;
     for (unsigned i = 0; i < n; i++) {
         if (hs[i].name.len != 10 || !http_str_ieq(hs[i].name, "connection"))
             continue;
@@ -239,9 +277,9 @@ static int send_head(px *p, int status, const http_header *hs, unsigned n, int64
     bool set_cookie = false;
     for (unsigned i = 0; i < n; i++) {
         const http_header *h = &hs[i];
-        if (http_str_ieq(h->name, "cache-control"))
+        if (h->name.len == 13 && http_str_ieq(h->name, "cache-control"))
             app_cc = app_cc ? app_cc : h;
-        else if (http_str_ieq(h->name, "set-cookie"))
+        else if (h->name.len == 10 && http_str_ieq(h->name, "set-cookie"))
             set_cookie = true;
     }
     char cc[SIDECAR_CC_MAX];
@@ -252,13 +290,15 @@ static int send_head(px *p, int status, const http_header *hs, unsigned n, int64
         .jitter_u = (double)lo_rand_below(2000001) / 1e6 - 1.0,
     };
     bool replace_cc = sidecar_cc_decide(&in, cc, sizeof cc) == 1;
+    bool conn_names = conn_names_fields(hs, n);
     for (unsigned i = 0; i < n; i++) {
         const http_header *h = &hs[i];
-        if (is_hop(h->name, hs, n) || http_str_ieq(h->name, "date") ||
+        if (is_hop(h->name, hs, n, conn_names) || http_str_ieq(h->name, "date") ||
             http_str_ieq(h->name, "age") ||
             (replace_cc && http_str_ieq(h->name, "cache-control")))
             continue;
-        http_res_header_str(p->r, h->name, h->value);
+        /* parsed from the upstream's head (or stored from one) */
+        http_res_header_parsed(p->r, h);
     }
     if (replace_cc)
         http_res_header(p->r, "Cache-Control", cc);
@@ -295,9 +335,11 @@ static void record_begin(px *p, const http_response *res)
     buf_init(&p->rec_head, svc->cache_entry_max);
     buf_init(&p->rec_body, svc->cache_entry_max);
     p->rec_status = res->status;
+    bool conn_names = conn_names_fields(res->headers, res->nheaders);
     for (unsigned i = 0; i < res->nheaders; i++) {
         const http_header *h = &res->headers[i];
-        if (is_hop(h->name, res->headers, res->nheaders) || http_str_ieq(h->name, "date"))
+        if (is_hop(h->name, res->headers, res->nheaders, conn_names) ||
+            http_str_ieq(h->name, "date"))
             continue;
         if (http_str_ieq(h->name, "vary"))
             p->rec_vary = pool_strndup(http_req_pool(p->r), h->value.p, h->value.len);
@@ -425,9 +467,10 @@ static void start_upstream(px *p)
             *rb = 0;
     }
     const char *xff = NULL, *xfp = NULL;
+    bool conn_names = conn_names_fields(h->headers, h->nheaders);
     for (unsigned i = 0; i < h->nheaders && n < SIDECAR_HEADERS_OUT_MAX; i++) {
         const http_header *f = &h->headers[i];
-        if (is_hop(f->name, h->headers, h->nheaders) &&
+        if (is_hop(f->name, h->headers, h->nheaders, conn_names) &&
             !(h->upgrade && http_str_ieq(f->name, "upgrade")))
             continue;
         if (http_str_ieq(f->name, "x-forwarded-for")) {
