@@ -33,7 +33,8 @@ typedef struct ctl_pol {
     char target_key[CTL_KEY_MAX]; /* "ns/target", in c->by_target */
     unsigned resync_slot;       /* resynced at ticks of this slot (0..CTL_RESYNC_SLICES-1) */
     ctl_forecast fc;
-    uint64_t lost_since_ms;     /* signal lost since (Unix ms); 0: not lost */
+    ctl_memory mem;             /* the decision's memory (when the signal was lost, the
+                                   fallback's windows); ctl_pol_free() frees it */
     uint64_t fc_recv_wall_ms;   /* when the last forecast message came */
     double observed_rps;        /* the sidecars' observed rate, last read; < 0: none */
     uint64_t observed_read_ms;  /* Unix ms of that read */
@@ -141,6 +142,10 @@ void ctl_target_unindex(ctl_pol *p);
 
 /* HPAs (hpa.c): the informer; 0 or -EINVAL with err. */
 int ctl_hpa_start(ctl *c, char *err, size_t errlen);
+/* The count a reconcile decides from when an HPA scales the Deployment:
+ * true with *min the HPA's minReplicas (the floor liftoff moves) when a
+ * usable HPA targets it, else false (*min unchanged). */
+bool ctl_hpa_basis(ctl_pol *p, uint32_t *min);
 /* Called by a reconcile after its decision: true when an HPA targets the
  * Deployment (or the HPAs are not listed yet) and hpa.c carries the
  * reconcile on (its floor on the HPA, then the status). */

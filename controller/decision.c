@@ -1,4 +1,5 @@
-/* decision.c — forecast parsing and the fail-safe clamp (see decision.h). */
+/* decision.c — forecast parsing, the fail-safe clamp and the fallback's
+ * scale-down stabilisation (see decision.h). */
 #include "decision.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "forecast_policy.h"
 
 static double num_or(const json_t *v, double def)
@@ -137,8 +139,61 @@ uint32_t ctl_reactive_replicas(const ctl_policy *p, double rps)
     return r >= FC_MAX_REPLICAS ? FC_MAX_REPLICAS : (uint32_t)r;
 }
 
+void ctl_memory_free(ctl_memory *m)
+{
+    if (m->fallback) {
+        decide_free(m->fallback);
+        free(m->fallback);
+    }
+    memset(m, 0, sizeof *m);
+}
+
+/* The lib/decide.h policy of the fallback: the observed rate's term only
+ * (no forecast, no schedule), at least floor, with p's scale-down limits. */
+static void fallback_policy(const ctl_policy *p, uint32_t floor, fc_policy *out)
+{
+    fc_policy_default(out);
+    out->pod_capacity_rps = p->pod_capacity_rps;
+    out->headroom_percent = p->headroom_percent;
+    out->min_replicas = floor;
+    out->max_replicas = p->max_replicas;
+    out->scale_down_stabilization_s = p->scale_down_stabilization_s;
+    out->scale_down_forecast_stabilization_s = 0;
+    out->scale_down_max_step_percent = p->scale_down_max_step_percent;
+    out->scale_down_period_s = p->scale_down_period_s;
+    out->launch_at_s = 0;
+    out->prescale_replicas = 0;
+}
+
+/* The fallback's windows, sized for p: allocated when the fallback begins
+ * (seeded with keep, the replicas it began with, at now_s), grown when the
+ * spec's window grew meanwhile. */
+static decide_t *fallback_windows(ctl_memory *m, const ctl_policy *p, uint32_t keep, int64_t now_s)
+{
+    uint32_t window_s = p->scale_down_stabilization_s;
+    if (window_s > FC_MAX_STABILIZATION_S)
+        window_s = FC_MAX_STABILIZATION_S;
+    decide_t *d = m->fallback;
+    if (d && d->floor_w.cap >= window_s + 2)
+        return d;
+    d = xcalloc(1, sizeof *d);
+    decide_init(d, window_s, 0);   /* cannot fail: window_s is within the limit */
+    if (m->fallback) {   /* keep the history in the larger windows */
+        decide_copy(d, m->fallback);
+        decide_free(m->fallback);
+        free(m->fallback);
+    } else {   /* what ran when the signal was lost counts as a recommendation */
+        fc_policy fp;
+        decide_output o;
+        fallback_policy(p, keep, &fp);
+        decide_step(d, &fp, &(decide_input){ now_s, -1, -1, keep }, &o);
+    }
+    m->fallback = d;
+    return d;
+}
+
 void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, double observed_rps,
-                uint64_t now_ms, uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms,
+                uint64_t now_ms, uint64_t stale_ms, uint64_t hold_ms, ctl_memory *m,
                 ctl_decision *out)
 {
     memset(out, 0, sizeof *out);
@@ -149,26 +204,35 @@ void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, do
     else
         out->signal = CTL_SIGNAL_OK;
 
-    if (out->signal == CTL_SIGNAL_OK) {
-        *lost_since_ms = 0;
+    if (out->signal == CTL_SIGNAL_OK) {   /* the fallback's memory goes */
+        ctl_memory_free(m);
         out->replicas = clamp(p, f->desired_replicas);
         out->why = f->reason[0] ? f->reason : "forecast";
         return;
     }
-    if (*lost_since_ms == 0 || *lost_since_ms > now_ms)
-        *lost_since_ms = now_ms;
-    out->holding = now_ms - *lost_since_ms < hold_ms;
+    if (m->lost_since_ms == 0 || m->lost_since_ms > now_ms)
+        m->lost_since_ms = now_ms;
+    out->holding = now_ms - m->lost_since_ms < hold_ms;
     if (out->holding) {   /* keep what runs */
         out->replicas = clamp(p, current);
         out->why = "hold";
-    } else if (observed_rps >= 0) {   /* what the service serves, at least minReplicas */
-        out->replicas = clamp(p, ctl_reactive_replicas(p, observed_rps));
-        out->reactive = true;
-        out->why = "fallback-reactive";
-    } else {   /* blind: keep what runs, at least minReplicas */
-        out->replicas = clamp(p, current);
-        out->why = "fallback";
+        return;
     }
+    /* The fallback: what the service serves (at least minReplicas) or,
+     * blind, what runs (at least minReplicas); down only as decide.h lets. */
+    uint32_t keep = clamp(p, current);
+    int64_t now_s = (int64_t)(now_ms / 1000);
+    decide_t *d = fallback_windows(m, p, keep, now_s);
+    out->reactive = observed_rps >= 0;
+    fc_policy fp;
+    decide_output o;
+    fallback_policy(p, out->reactive ? p->min_replicas : keep, &fp);
+    decide_step(d, &fp, &(decide_input){ now_s, -1, out->reactive ? observed_rps : -1, current },
+                &o);
+    out->replicas = clamp(p, o.replicas);
+    out->stabilized = out->replicas > o.raw;
+    out->why = !out->reactive ? "fallback" : out->stabilized ? "fallback-stabilized"
+                                                             : "fallback-reactive";
 }
 
 const char *ctl_signal_name(ctl_signal s)

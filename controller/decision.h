@@ -12,13 +12,26 @@
  *   fresh forecast (updated_at within stale_ms): clamp(desired)
  *   missing or stale, for less than hold_ms:     keep the current replicas
  *   missing or stale, longer (the fallback):     the reactive floor
- *       ceil(observed rps * (1 + headroomPercent/100) / podCapacityRps),
+ *       raw = ceil(observed rps * (1 + headroomPercent/100) / podCapacityRps),
  *       at least minReplicas; without a fresh observed rate (Redis down,
- *       no sidecar reporting) the current replicas, at least minReplicas
+ *       no sidecar reporting) raw = the current replicas, at least
+ *       minReplicas
  *
  * all clamped to [minReplicas, maxReplicas]: a lost signal never scales
- * down blind, only to what the sidecars see the service serve. Pure: no
- * I/O, nothing allocated.
+ * down blind, only to what the sidecars see the service serve.
+ *
+ * In the fallback, scale-up to raw is immediate; scale-down goes through
+ * lib/decide.h as the predictor's does (the forecast term absent): to the
+ * highest raw of the last scaleDown.stabilizationSeconds (the replicas
+ * when the fallback began count as one, at that second), at most one step
+ * per scaleDown.periodSeconds, a step removing at most maxStepPercent of
+ * the current replicas (at least one pod). A scale-down so held or slowed
+ * has the reason "fallback-stabilized".
+ *
+ * Ownership: ctl_memory is the policy's memory between decisions; the
+ * fallback's windows (ctl_memory.fallback) are allocated when the fallback
+ * begins and freed when a fresh forecast returns, or by ctl_memory_free().
+ * Nothing else is allocated; no I/O.
  */
 #ifndef LIFTOFF_CTL_DECISION_H
 #define LIFTOFF_CTL_DECISION_H
@@ -29,6 +42,7 @@
 
 #include <jansson.h>
 
+#include "decide.h"
 #include "policy.h"
 
 #define CTL_REASON_MAX 32                /* the forecast's reason, with the NUL */
@@ -56,9 +70,17 @@ typedef struct ctl_decision {
     ctl_signal signal;
     bool holding;               /* signal lost, within the hold period */
     bool reactive;              /* the fallback followed the observed rate */
+    bool stabilized;            /* the fallback's scale-down was held or slowed */
     const char *why;            /* static text: the forecast's reason, "hold", "fallback",
-                                   "fallback-reactive" */
+                                   "fallback-reactive", "fallback-stabilized" */
 } ctl_decision;
+
+/* What ctl_decide remembers of one policy between decisions: zero it to
+ * start, ctl_memory_free() it when the policy goes. */
+typedef struct ctl_memory {
+    uint64_t lost_since_ms;     /* when the signal went away (Unix ms); 0: it did not */
+    decide_t *fallback;         /* the fallback's scale-down windows; NULL outside it */
+} ctl_memory;
 
 /* Reads the channel's JSON message (namespace and name into ns/name, each
  * CTL_NAME_MAX bytes) into *f: 0 or -EINVAL. */
@@ -78,11 +100,14 @@ double ctl_observed_rps(const char *const *fields, const char *const *values, si
  * capacity), at most FC_MAX_REPLICAS; 0 for rps <= 0. */
 uint32_t ctl_reactive_replicas(const ctl_policy *p, double rps);
 /* Decides at now_ms (Unix ms). observed_rps: the fresh observed rate, < 0
- * when none. *lost_since_ms is the policy's memory of when the signal went
- * away (0: it did not), updated here. */
+ * when none. *m is the policy's memory, updated here (the fallback's
+ * windows allocated or freed). Call it once per reconcile: each call in
+ * the fallback may use up the scale-down step of its period. */
 void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, double observed_rps,
-                uint64_t now_ms, uint64_t stale_ms, uint64_t hold_ms, uint64_t *lost_since_ms,
+                uint64_t now_ms, uint64_t stale_ms, uint64_t hold_ms, ctl_memory *m,
                 ctl_decision *out);
+/* Frees what *m holds (the fallback's windows) and zeroes it. */
+void ctl_memory_free(ctl_memory *m);
 /* "ok", "missing", "stale". */
 const char *ctl_signal_name(ctl_signal s);
 

@@ -213,6 +213,19 @@ static void on_patched(const k8s_response *r, void *arg)
     ctl_reconcile_report(p);
 }
 
+bool ctl_hpa_basis(ctl_pol *p, uint32_t *min)
+{
+    ctl *c = p->c;
+    ctl_hpa_view v;
+    if (!c->hpas || !k8s_informer_synced(c->hpas))
+        return false;
+    const json_t *hpa = hpa_for(c, p->spec.ns, p->spec.target);
+    if (!hpa || ctl_hpa_view_read(hpa, &v) < 0)
+        return false;
+    *min = v.min;
+    return true;
+}
+
 bool ctl_hpa_take(ctl_pol *p)
 {
     ctl *c = p->c;
@@ -239,15 +252,8 @@ bool ctl_hpa_take(ctl_pol *p)
         ctl_reconcile_report(p);
         return true;
     }
-    /* The floor is decided like replicas, the HPA's minReplicas standing
-     * for the current count: a lost signal holds the floor. */
-    uint64_t now = lo_wall_ms();
-    double observed = p->observed_read_ms && now - p->observed_read_ms <= CTL_OBSERVED_FRESH_MS
-                          ? p->observed_rps : -1;
-    ctl_decide(&p->spec, &p->fc, v.min, observed, now, c->set.stale_ms, c->set.hold_ms,
-               &p->lost_since_ms, &p->decision);
-    metrics_gauge_set(metrics_gauge_at(c->desired, metrics_labels(p->spec.ns, p->spec.name)),
-                      p->decision.replicas);
+    /* The floor was decided like replicas (reconcile.c), the HPA's
+     * minReplicas standing for the current count (ctl_hpa_basis). */
     p->hpa_min_from = p->hpa_min_to = v.min;
     json_t *patch = NULL;
     if (p->spec.mode == CTL_MODE_ACTIVE) {

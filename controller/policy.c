@@ -50,6 +50,32 @@ static int read_replicas(const json_t *spec, const char *field, uint32_t def, ui
     return 0;
 }
 
+/* spec.scaleDown.<field> into fp (its default kept when absent), read and
+ * checked as the predictor does (predictor/policy_json.c): 0 or -EINVAL. */
+static int read_scale_down(const json_t *spec, const char *field, fc_policy *fp, char *err,
+                           size_t errlen)
+{
+    char path[64], text[64];
+    const json_t *v = json_object_get(json_object_get(spec, "scaleDown"), field);
+    const char *val = text;
+    if (json_is_integer(v))
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(text, sizeof text, "%.17g", json_real_value(v));
+    else if (json_is_string(v))
+        val = json_string_value(v);
+    else   /* absent (or a type the predictor skips too): the default */
+        return 0;
+    snprintf(path, sizeof path, "scaleDown.%s", field);
+    int rc = fc_policy_set(fp, path, val);
+    if (rc < 0) {
+        snprintf(err, errlen, "spec.%s: %s value \"%.64s\"", path,
+                 rc == -ERANGE ? "out-of-range" : "invalid", val);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int ctl_policy_parse(const json_t *obj, ctl_policy *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -116,6 +142,16 @@ int ctl_policy_parse(const json_t *obj, ctl_policy *out, char *err, size_t errle
         snprintf(err, errlen, "spec.prediction.headroomPercent must be in 0..400");
         return -EINVAL;
     }
+    /* for the fallback's scale-down (decision.h) */
+    fc_policy fp;
+    fc_policy_default(&fp);
+    if (read_scale_down(spec, "stabilizationSeconds", &fp, err, errlen) < 0 ||
+        read_scale_down(spec, "maxStepPercent", &fp, err, errlen) < 0 ||
+        read_scale_down(spec, "periodSeconds", &fp, err, errlen) < 0)
+        return -EINVAL;
+    out->scale_down_stabilization_s = fp.scale_down_stabilization_s;
+    out->scale_down_max_step_percent = fp.scale_down_max_step_percent;
+    out->scale_down_period_s = fp.scale_down_period_s;
     return 0;
 }
 

@@ -1,8 +1,11 @@
 /*
  * policy.h — what the controller needs of a LaunchPolicy object: its
- * identity, target, mode and replica bounds, read and validated from the
- * object's JSON, and the document it stores in Redis for the predictor
- * (liftoff:policy:<ns>:<name>, format in docs/redis-keys.md).
+ * identity, target, mode, replica bounds, the reactive floor's parameters
+ * and the scale-down limits the fallback applies (decision.h), read and
+ * validated from the object's JSON (the scaleDown fields with the
+ * predictor's own defaults and limits, lib/forecast_policy.h), and the
+ * document it stores in Redis for the predictor (liftoff:policy:<ns>:<name>,
+ * format in docs/redis-keys.md).
  *
  * Pure: no I/O. ctl_policy is a plain value; ctl_policy_doc() returns a
  * string the caller frees.
@@ -37,6 +40,9 @@ typedef struct ctl_policy {
     uint32_t max_replicas;          /* spec.maxReplicas, default 100 */
     double pod_capacity_rps;        /* spec.podCapacityRps, default 200 */
     double headroom_percent;        /* spec.prediction.headroomPercent, default 0 */
+    uint32_t scale_down_stabilization_s; /* spec.scaleDown.stabilizationSeconds, default 300 */
+    uint32_t scale_down_max_step_percent; /* spec.scaleDown.maxStepPercent, default 50 */
+    uint32_t scale_down_period_s;   /* spec.scaleDown.periodSeconds, default 60 */
 } ctl_policy;
 
 /* Reads and validates a LaunchPolicy object: 0, or -EINVAL with a reason

@@ -147,8 +147,14 @@ static void run(ctl_pol *p)
     uint64_t t0 = lo_mono_us(), now = lo_wall_ms();
     double observed = p->observed_read_ms && now - p->observed_read_ms <= CTL_OBSERVED_FRESH_MS
                           ? p->observed_rps : -1;
-    ctl_decide(&p->spec, &p->fc, p->current, observed, now, c->set.stale_ms, c->set.hold_ms,
-               &p->lost_since_ms, &p->decision);
+    /* Through an HPA its minReplicas stands for the current count (a lost
+     * signal holds the floor). Decided once: the fallback's step limit
+     * counts decisions. */
+    uint32_t basis = p->current;
+    if (p->target_found)
+        ctl_hpa_basis(p, &basis);
+    ctl_decide(&p->spec, &p->fc, basis, observed, now, c->set.stale_ms, c->set.hold_ms, &p->mem,
+               &p->decision);
     metrics_histogram_observe(c->decision_latency, (double)(lo_mono_us() - t0) / 1e6);
     ctl_prewarm_check(p, t.found ? t.selector : NULL);
     metrics_gauge_set(metrics_gauge_at(c->desired, metrics_labels(p->spec.ns, p->spec.name)),

@@ -59,6 +59,7 @@ void ctl_pol_free(ctl_pol *p)
         }
     }
     ctl_prewarm_free(p->pw);
+    ctl_memory_free(&p->mem);
     free(p);
 }
 
@@ -247,8 +248,10 @@ void ctl_free(ctl *c)
     k8s_informer_free(c->deploys);
     k8s_client_free(c->k8s);   /* cancels reconciles in flight */
     k8s_lease_free(c->lease);  /* after the client: its request is cancelled */
-    for (size_t i = 0; i < c->npols; i++)
+    for (size_t i = 0; i < c->npols; i++) {
+        ctl_memory_free(&c->pols[i]->mem);
         free(c->pols[i]);
+    }
     free(c->pols);
     ctl_index_free(&c->by_name, NULL);
     ctl_index_free(&c->by_target, NULL);

@@ -101,8 +101,11 @@ json_t *ctl_status_build(const ctl_policy *p, const ctl_observation *o, const js
                       "the forecast is fresh", now);
     } else {
         snprintf(msg, sizeof msg, "the forecast is %s: %s", ctl_signal_name(d->signal),
-                 d->holding ? "holding the current replicas"
-                            : "fell back to the current replicas, at least minReplicas");
+                 d->holding      ? "holding the current replicas"
+                 : d->stabilized ? "fell back to the observed request rate, the scale-down "
+                                   "stabilized by spec.scaleDown (fallback-stabilized)"
+                 : d->reactive   ? "fell back to the observed request rate (fallback-reactive)"
+                                 : "fell back to the current replicas, at least minReplicas");
         add_condition(conds, prev, p, "SignalLost", true,
                       d->signal == CTL_SIGNAL_MISSING ? "ForecastMissing" : "ForecastStale", msg,
                       now);

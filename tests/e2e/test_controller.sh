@@ -5,7 +5,8 @@
 # PUBLISH liftoff:forecast, docs/redis-keys.md). Checks: the policy document
 # in Redis, replicas rising to the forecast, status and Event, the
 # minReplicas/maxReplicas clamps, DryRun and Paused never scaling, a stale
-# forecast giving SignalLost with no scale-down; then the real predictor
+# forecast giving SignalLost with no scale-down, then the reactive fallback
+# stepping down within spec.scaleDown; then the real predictor
 # (when built) turning a burst of engagement events XADDed to the stream
 # into replicas, and a Redis outage (SignalLost, replicas kept, documents
 # written again when Redis is back). Prints (does not assert) the latencies from the forecast
@@ -38,7 +39,10 @@ cond_is() { [ "$(cond "$1" "$2")" = "$3" ]; }
 cond_status_is() { [ "$(ctl_cond "$ns" "$1" "$2" status)" = "$3" ]; } # policy type status
 
 # ---- Active: the policy goes to Redis, replicas follow the forecast
-policy active web Active 2 8
+# (short scale-down limits for the fallback below: 6 s window, 25 % a step,
+# a step a second)
+policy active web Active 2 8 "scaleDown:" "  stabilizationSeconds: 6" "  maxStepPercent: 25" \
+  "  periodSeconds: 1"
 check_eventually "policy document in Redis" 10 redis_json "liftoff:policy:$ns:active" \
   ".spec.targetRef.name == \"web\" and .namespace == \"$ns\" and .generation >= 1"
 check_eq "policy in liftoff:policies" 1 "$(rcli SISMEMBER liftoff:policies "$ns/active")"
@@ -98,10 +102,29 @@ check_eq "during the hold: replicas kept" 6 "$(replicas "$ns" web)"
 sleep 5 # past --hold 3s
 check_eq "after the hold: replicas kept (never below current on a lost signal)" 6 "$(replicas "$ns" web)"
 # After the hold with the sidecars reporting: the reactive floor, 500 rps at
-# podCapacityRps 200 -> 3 pods.
-rcli HSET "liftoff:observed:$ns:active" rps@web-a 500 updated_at@web-a "$(date +%s%3N)" >/dev/null
-check_eventually "after the hold: the reactive floor from the observed rate (3)" 8 \
+# podCapacityRps 200 -> 3 pods, reached as the scaleDown limits let it: after
+# the stabilization window, one pod (25 % of 6, 5, 4, at least one) a step.
+# The sidecar reports every 2 s, as a sidecar does (a report is fresh 10 s).
+(while :; do
+  rcli HSET "liftoff:observed:$ns:active" rps@web-a 500 updated_at@web-a "$(date +%s%3N)" >/dev/null
+  sleep 2
+done) &
+REPORT_PID=$!
+on_exit kill "$REPORT_PID"
+check_eventually "after the hold: the reactive floor from the observed rate (3)" 30 \
   replicas_are "$ns" web 3
+kill "$REPORT_PID"
+wait "$REPORT_PID" 2>/dev/null || true
+fallback_scales() { # the fallback's scale-downs of policy active: "from>to:why ..."
+  grep '"msg":"scaled"' "$WORK/controller.log" |
+    jq -r 'select(.policy == "active" and (.why | startswith("fallback"))) |
+           "\(.from)>\(.to):\(.why)"' | paste -sd' ' -
+}
+check_eq "the fallback steps down one pod at a time" \
+  "6>5:fallback-stabilized 5>4:fallback-stabilized 4>3:fallback-reactive" "$(fallback_scales)"
+check_contains "an Event names the stabilized step" \
+  "LaunchPolicy Deployment web scaled from 6 to 5: fallback-stabilized" \
+  "$(events active ScaledDown)"
 rcli DEL "liftoff:observed:$ns:active" >/dev/null
 rcli DEL "liftoff:forecast:$ns:active" >/dev/null
 check_eventually "missing forecast: SignalLost ForecastMissing" 10 \

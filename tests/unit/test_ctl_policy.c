@@ -44,6 +44,34 @@ TEST(ctl_policy_defaults)
     CHECK_INT(p.max_replicas, 100);
     CHECK(p.pod_capacity_rps == 200);
     CHECK(p.headroom_percent == 0);
+    /* the predictor's scale-down defaults (lib/forecast_policy.h) */
+    CHECK_INT(p.scale_down_stabilization_s, 300);
+    CHECK_INT(p.scale_down_max_step_percent, 50);
+    CHECK_INT(p.scale_down_period_s, 60);
+}
+
+TEST(ctl_policy_scale_down_fields)
+{
+    ctl_policy p;
+    char err[256] = "";
+    REQUIRE(parse("{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"stabilizationSeconds\":30,"
+                  "\"maxStepPercent\":20,\"periodSeconds\":15}}", &p, err) == 0);
+    CHECK_INT(p.scale_down_stabilization_s, 30);
+    CHECK_INT(p.scale_down_max_step_percent, 20);
+    CHECK_INT(p.scale_down_period_s, 15);
+    /* limits at both ends, as the predictor takes them */
+    REQUIRE(parse("{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"stabilizationSeconds\":0,"
+                  "\"maxStepPercent\":100,\"periodSeconds\":3600}}", &p, err) == 0);
+    CHECK_INT(p.scale_down_stabilization_s, 0);
+    CHECK_INT(p.scale_down_max_step_percent, 100);
+    CHECK_INT(p.scale_down_period_s, 3600);
+    /* one field set, the others default; maxStepPods is the predictor's
+     * business as little as it is ours: the percent stays at 50 */
+    REQUIRE(parse("{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":5,"
+                  "\"maxStepPods\":3}}", &p, err) == 0);
+    CHECK_INT(p.scale_down_stabilization_s, 300);
+    CHECK_INT(p.scale_down_max_step_percent, 50);
+    CHECK_INT(p.scale_down_period_s, 5);
 }
 
 TEST(ctl_policy_fields)
@@ -83,6 +111,20 @@ TEST(ctl_policy_rejects_with_field_name)
         { "{\"targetRef\":{\"name\":\"w\"},\"podCapacityRps\":0}", "spec.podCapacityRps" },
         { "{\"targetRef\":{\"name\":\"w\"},\"prediction\":{\"headroomPercent\":500}}",
           "spec.prediction.headroomPercent" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"stabilizationSeconds\":3601}}",
+          "spec.scaleDown.stabilizationSeconds" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"stabilizationSeconds\":-1}}",
+          "spec.scaleDown.stabilizationSeconds" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"maxStepPercent\":0}}",
+          "spec.scaleDown.maxStepPercent" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"maxStepPercent\":101}}",
+          "spec.scaleDown.maxStepPercent" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":3601}}",
+          "spec.scaleDown.periodSeconds" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":1.5}}",
+          "spec.scaleDown.periodSeconds" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":\"soon\"}}",
+          "spec.scaleDown.periodSeconds" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ctl_policy p;
