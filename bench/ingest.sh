@@ -6,7 +6,8 @@
 # accepted events/s, latency percentiles, checks that the stream holds
 # exactly one entry per 202, and ends with one JSON line.
 # Run by `make bench-ingest` (LIFTOFF_BIN points at the binaries).
-# Knobs: BENCH_SECONDS (10), BENCH_CONNS (32), BENCH_WARMUP_SECONDS (2).
+# Knobs: BENCH_SECONDS (10), BENCH_CONNS (32), BENCH_WARMUP_SECONDS (2),
+# BENCH_INGEST_ARGS (more liftoff-ingest flags, e.g. --redis-calls-in-flight 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${LIFTOFF_BIN:-bin}/liftoff-ingest
@@ -36,7 +37,7 @@ wait_port "$rport"
 printf '%s\n' "$secret" >"$out/secret"
 iport=$(free_port)
 "$bin" --listen "127.0.0.1:$iport" --redis "redis://127.0.0.1:$rport" \
-  --secret-file "$out/secret" --log-level warn 2>"$out/ingest.log" &
+  --secret-file "$out/secret" --log-level warn ${BENCH_INGEST_ARGS:-} 2>"$out/ingest.log" &
 pids+=($!)
 wait_port "$iport"
 
@@ -49,8 +50,12 @@ fi
 ingest_pid=${pids[1]}
 redis_pid=${pids[0]}
 i0=$(cpu_ticks "$ingest_pid"); r0=$(cpu_ticks "$redis_pid")
+# the machine's busy and total ticks over all CPUs (for the share of it the run used)
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+read -r mb0 mt0 < <(machine_ticks)
 "$out/ingest_load" 127.0.0.1 "$iport" "$secret" "$conns" "$seconds" run | tee "$out/result"
 i1=$(cpu_ticks "$ingest_pid"); r1=$(cpu_ticks "$redis_pid")
+read -r mb1 mt1 < <(machine_ticks)
 
 accepted=$(sed -n 's/^answered 202 *\([0-9]*\).*/\1/p' "$out/result")
 stored=$(redis-cli -p "$rport" XLEN liftoff:events:default) # the warm-up went to another launch
@@ -71,7 +76,11 @@ total_us=$(awk -v a="$ingest_us" -v b="$redis_us" -v c="$gen_us" 'BEGIN { printf
 ceiling=$(awk -v t="$total_us" -v n="$(nproc)" 'BEGIN { printf "%.0f", (t > 0 ? n * 1e6 / t : 0) }')
 echo "CPU per event: liftoff-ingest $ingest_us us, redis-server $redis_us us, generator $gen_us us" \
   "(all three: $total_us us, so at most ~$ceiling events/s if they had all $(nproc) CPUs to themselves)"
-echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+busy_pct=$(awk -v b=$((mb1 - mb0)) -v t=$((mt1 - mt0)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / t : 0) }')
+own_pct=$(awk -v i=$((i1 - i0)) -v r=$((r1 - r0)) -v g="$gen_us" -v n="$sent" -v hz="$hz" -v t=$((mt1 - mt0)) \
+  'BEGIN { printf "%.0f", (t > 0 ? 100 * (i + r + g * n * hz / 1e6) / t : 0) }')
+echo "machine during the run: ${busy_pct}% of all CPU time busy, ${own_pct}% used by these three" \
+  "(the rest idle or other load); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if command -v curl >/dev/null; then
   curl -s "http://127.0.0.1:$iport/metrics" | awk '
     /^liftoff_ingest_redis_calls_total / { c = $2 }
@@ -79,5 +88,5 @@ if command -v curl >/dev/null; then
     END { if (c > 0) printf "Redis script calls: %d for %d events (%.1f events per call, warm-up included)\n", c, e, e / c }'
 fi
 json=$(tail -n 1 "$out/result")
-echo "${json%\}},\"ingest_cpu_us_per_event\":$ingest_us,\"redis_cpu_us_per_event\":$redis_us,\"cpu_ceiling_events_per_s\":$ceiling,\"stream_entries\":$stored,\"stream_matches_202\":$check}"
+echo "${json%\}},\"ingest_cpu_us_per_event\":$ingest_us,\"redis_cpu_us_per_event\":$redis_us,\"cpu_ceiling_events_per_s\":$ceiling,\"machine_busy_pct\":$busy_pct,\"bench_busy_pct\":$own_pct,\"stream_entries\":$stored,\"stream_matches_202\":$check}"
 [ "$check" = true ]

@@ -91,7 +91,7 @@ static const cfg_option options[] = {
                  "Retry-After sent with 503 answers"),
     CFG_INT("inflight-max", &c.inflight_max, "50000", 1, 10000000,
             "events waiting for Redis at most; more are answered 503"),
-    CFG_INT("redis-calls-in-flight", &c.redis_calls, "2", 1, 64,
+    CFG_INT("redis-calls-in-flight", &c.redis_calls, "4", 1, 64,
             "append-script calls sent to Redis and not yet answered, at most; appends "
             "arriving meanwhile wait and go in the next call"),
     CFG_STRING("cors-origins", &c.cors_origins, "",

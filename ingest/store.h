@@ -40,7 +40,7 @@
 /* rds_script_run() takes at most 1024 keys + arguments: 6 + 5 per event. */
 #define INGEST_STORE_CALL_EVENTS_MAX 170
 #define INGEST_STORE_INFLIGHT_DEFAULT 50000u /* events queued or in flight */
-#define INGEST_STORE_CALLS_DEFAULT 2u         /* script calls unanswered at once */
+#define INGEST_STORE_CALLS_DEFAULT 4u         /* script calls unanswered at once */
 
 typedef struct ingest_store ingest_store;
 
