@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "forecast_policy.h"
+#include "json_scalar.h"
 
 static int copy_str(char *dst, size_t cap, const char *src)
 {
@@ -57,14 +58,8 @@ static int read_scale_down(const json_t *spec, const char *field, fc_policy *fp,
 {
     char path[64], text[64];
     const json_t *v = json_object_get(json_object_get(spec, "scaleDown"), field);
-    const char *val = text;
-    if (json_is_integer(v))
-        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(text, sizeof text, "%.17g", json_real_value(v));
-    else if (json_is_string(v))
-        val = json_string_value(v);
-    else   /* absent (or a type the predictor skips too): the default */
+    const char *val = json_scalar_text(v, text, sizeof text);
+    if (!val)   /* absent (or a type the predictor skips too): the default */
         return 0;
     snprintf(path, sizeof path, "scaleDown.%s", field);
     int rc = fc_policy_set(fp, path, val);

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "json_scalar.h"
+
 /* Spec sections that belong to other components. */
 static const char *const skipped[] = { "targetRef", "prewarm", "sidecar", "mode" };
 
@@ -44,14 +46,8 @@ static int set_leaf(pred_policy_doc *doc, const char *path, const json_t *v, cha
                     size_t errlen)
 {
     char text[64];
-    const char *val = text;
-    if (json_is_integer(v))
-        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(text, sizeof text, "%.17g", json_real_value(v));
-    else if (json_is_string(v))
-        val = json_string_value(v);
-    else {
+    const char *val = json_scalar_text(v, text, sizeof text);
+    if (!val) {
         unknown(doc, path); /* booleans, nulls and arrays mean nothing here */
         return 0;
     }
