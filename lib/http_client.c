@@ -32,6 +32,9 @@ struct http_client {
     size_t nspare;
     bool freeing;          /* http_client_free() is running */
     uint64_t connects;
+    int port;              /* the last request's port, */
+    char port_digits[LO_U64_DIGITS]; /* in decimal, */
+    size_t port_len;       /* port_len digits (0: none yet) */
 };
 
 struct cconn {
@@ -55,8 +58,6 @@ struct http_creq {
     http_creq *prev, *next;
     cconn *cc;
     http_client_req o;     /* callbacks and settings; strings copied to pool */
-    char key[KEY_MAX];
-    char peer[KEY_MAX];    /* "host:port" for messages, filled by creq_peer() */
     pool pool;
     buf_t out;             /* the request head (and whole body) as sent */
     http_response res;
@@ -65,7 +66,6 @@ struct http_creq {
     buf_t body_buf;
     ev_timer timer;
     int pending_err;       /* a failure to report from the loop */
-    char err[HTTP_CLIENT_ERROR_MAX];
     int depth;
     int64_t req_left;      /* streamed Content-Length bytes still due */
     bool head_method;
@@ -77,6 +77,10 @@ struct http_creq {
     bool paused;
     bool done;
     bool cancelled;
+    /* Strings last: a reused request only clears their first byte. */
+    char key[KEY_MAX];
+    char peer[KEY_MAX];    /* "host:port" for messages, filled by creq_peer() */
+    char err[HTTP_CLIENT_ERROR_MAX];
 };
 
 static void process_input(http_creq *q);
@@ -218,7 +222,8 @@ static http_creq *creq_alloc(http_client *cl)
     cl->nspare--;
     pool keep_pool = q->pool;
     buf_t keep_out = q->out;
-    memset(q, 0, sizeof *q);
+    memset(q, 0, offsetof(http_creq, key));
+    q->key[0] = q->peer[0] = q->err[0] = 0;
     q->pool = keep_pool;
     q->out = keep_out;
     return q;
@@ -590,12 +595,14 @@ static int append_all(buf_t *b, const http_str *parts, size_t n)
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += parts[i].len;
-    int rc = buf_reserve(b, total);
-    if (rc < 0)
-        return rc;
+    if (buf_tail_room(b) < total || b->len + total > b->max) {
+        int rc = buf_reserve(b, total);
+        if (rc < 0)
+            return rc;
+    }
     char *p = buf_tail(b);
     for (size_t i = 0; i < n; i++) {
-        memcpy(p, parts[i].p, parts[i].len);
+        http_copy_short(p, parts[i].p, parts[i].len);
         p += parts[i].len;
     }
     buf_commit(b, total);
@@ -607,16 +614,35 @@ static int append_all(buf_t *b, const http_str *parts, size_t n)
 /* What the request's method means for the exchange. */
 static void method_traits(const char *m, bool *head, bool *idempotent, bool *body)
 {
-    *head = strcmp(m, "HEAD") == 0;
-    *idempotent = *head || !strcmp(m, "GET") || !strcmp(m, "PUT") || !strcmp(m, "DELETE") ||
-                  !strcmp(m, "OPTIONS") || !strcmp(m, "TRACE");
-    *body = !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH");
+    /* by the first letter, then the whole name (per request) */
+    *head = *idempotent = *body = false;
+    switch (m[0]) {
+    case 'G':
+        *idempotent = !strcmp(m, "GET");
+        break;
+    case 'H':
+        *head = *idempotent = !strcmp(m, "HEAD");
+        break;
+    case 'P':
+        *idempotent = !strcmp(m, "PUT");
+        *body = *idempotent || !strcmp(m, "POST") || !strcmp(m, "PATCH");
+        break;
+    case 'D':
+        *idempotent = !strcmp(m, "DELETE");
+        break;
+    case 'O':
+        *idempotent = !strcmp(m, "OPTIONS");
+        break;
+    case 'T':
+        *idempotent = !strcmp(m, "TRACE");
+        break;
+    }
 }
 
-static int build_request(http_creq *q, const http_client_req *o, bool body_method)
+/* port: o->port in decimal. */
+static int build_request(http_creq *q, const http_client_req *o, bool body_method, http_str port)
 {
     buf_t *b = &q->out;
-    char port[20];
     http_str host[5] = { { o->host, strlen(o->host) } };
     size_t nhost = 1;
     if (!o->host_header) {
@@ -628,7 +654,7 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
         }
         if (o->port != (o->tls ? 443 : 80)) {
             host[nhost++] = LIT(":");
-            host[nhost++] = (http_str){ port, lo_u64_dec((uint64_t)o->port, port) };
+            host[nhost++] = port;
         }
     } else {
         host[0] = (http_str){ o->host_header, strlen(o->host_header) };
@@ -642,7 +668,7 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
         rc = buf_append(b, "\r\n", 2);
     for (unsigned i = 0; rc == 0 && i < o->nheaders; i++) {
         const http_header *h = &o->headers[i];
-        if (!http_field_ok(h->name, true) || !http_field_ok(h->value, false))
+        if (!o->parsed && (!http_field_ok(h->name, true) || !http_field_ok(h->value, false)))
             return -EINVAL;
         http_str f[] = { h->name, LIT(": "), h->value, LIT("\r\n") };
         rc = append_all(b, f, LO_ARRAY_SIZE(f));
@@ -669,15 +695,17 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
     return rc;
 }
 
-/* "host|port|tls": which pooled connections can carry the request. */
-static void make_key(char *key, const http_client_req *o)
+/* "host|port|tls": which pooled connections can carry the request (port:
+ * o->port in decimal). */
+static void make_key(char *key, const http_client_req *o, http_str port)
 {
     size_t hl = strlen(o->host);
     if (hl > KEY_MAX - 32)
         hl = KEY_MAX - 32;
     memcpy(key, o->host, hl);
     key[hl++] = '|';
-    hl += lo_u64_dec((uint64_t)o->port, key + hl);
+    memcpy(key + hl, port.p, port.len);
+    hl += port.len;
     key[hl++] = '|';
     key[hl++] = o->tls ? '1' : '0';
     key[hl] = 0;
@@ -686,8 +714,9 @@ static void make_key(char *key, const http_client_req *o)
 int http_client_request(http_client *cl, const http_client_req *o, http_creq **out)
 {
     if (!o->method || !o->host || !o->target || !o->on_done || o->port <= 0 || o->port > 65535 ||
-        !*o->method || !text_ok(o->method) || !*o->target || !text_ok(o->target) ||
-        !text_ok(o->host) || (o->host_header && !text_ok(o->host_header)) ||
+        !*o->method || !*o->target || !text_ok(o->host) ||
+        (!o->parsed && (!text_ok(o->method) || !text_ok(o->target) ||
+                        (o->host_header && !text_ok(o->host_header)))) ||
         (o->body_stream && o->body_len) || (o->body_len && !o->body) ||
         (o->tls && !cl->o.tls))
         return -EINVAL;
@@ -697,7 +726,12 @@ int http_client_request(http_client *cl, const http_client_req *o, http_creq **o
     ev_timer_init(&q->timer, on_timer, q);
     bool head, idempotent, body_method;
     method_traits(o->method, &head, &idempotent, &body_method);
-    if (build_request(q, o, body_method) < 0) {
+    if (cl->port_len == 0 || cl->port != o->port) { /* formatted once per upstream */
+        cl->port = o->port;
+        cl->port_len = lo_u64_dec((uint64_t)o->port, cl->port_digits);
+    }
+    http_str port = { cl->port_digits, cl->port_len };
+    if (build_request(q, o, body_method, port) < 0) {
         creq_free(q);
         return -EINVAL;
     }
@@ -712,7 +746,7 @@ int http_client_request(http_client *cl, const http_client_req *o, http_creq **o
     q->idempotent = idempotent;
     q->req_left = o->body_stream ? o->body_stream_length : 0;
     q->req_ended = !o->body_stream;
-    make_key(q->key, o);
+    make_key(q->key, o, port);
     q->next = cl->active;
     if (cl->active)
         cl->active->prev = q;

@@ -63,6 +63,11 @@ typedef struct http_client_req {
     const char *host_header;       /* NULL: host[:port] */
     const http_header *headers;    /* extra fields; no CR/LF in them */
     unsigned nheaders;
+    /* method, target, host_header and headers are slices of a request the
+     * http parser accepted (a proxy forwarding one), or made of such slices,
+     * literals and numbers: their bytes were checked there and are not
+     * looked at again. */
+    bool parsed;
     const void *body;              /* whole body, sent with Content-Length */
     size_t body_len;
     bool body_stream;              /* body through http_creq_write/_end instead */

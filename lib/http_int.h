@@ -38,6 +38,46 @@ static inline bool http_ieq_lower(const char *p, const char *lit, size_t n)
     return true;
 }
 
+/* http_ieq_lower() for bytes already validated as a field name or value
+ * (no control character but HTAB), a word at a time: lit holds only
+ * lower-case letters, digits and '-'. Setting bit 0x20 of such a byte makes
+ * it equal to a byte of lit only if the two are equal ignoring case (the
+ * other bytes that would map onto '-' or a digit are CR and controls). */
+static inline bool http_ieq_token(const char *p, const char *lit, size_t n)
+{
+    const uint64_t lo8 = 0x2020202020202020ull;
+    const uint32_t lo4 = 0x20202020u;
+    uint64_t a, b;
+    uint32_t c, d;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&a, p + i, 8);
+        memcpy(&b, lit + i, 8);
+        if ((a | lo8) != b)
+            return false;
+    }
+    if (i == n)
+        return true;
+    if (n >= 8) { /* the last word, overlapping */
+        memcpy(&a, p + n - 8, 8);
+        memcpy(&b, lit + n - 8, 8);
+        return (a | lo8) == b;
+    }
+    if (n >= 4) { /* two words of 4, overlapping */
+        memcpy(&c, p, 4);
+        memcpy(&d, lit, 4);
+        if ((c | lo4) != d)
+            return false;
+        memcpy(&c, p + n - 4, 4);
+        memcpy(&d, lit + n - 4, 4);
+        return (c | lo4) == d;
+    }
+    for (; i < n; i++)
+        if (((unsigned char)p[i] | 0x20) != (unsigned char)lit[i])
+            return false;
+    return true;
+}
+
 /* Word-at-a-time byte tests (exact for "is there any such byte"). */
 #define HTTP_ONES 0x0101010101010101ull
 #define HTTP_HIGHS 0x8080808080808080ull
@@ -57,6 +97,27 @@ static inline uint64_t http_word_has(uint64_t x, unsigned char c)
 {
     uint64_t y = x ^ (c * HTTP_ONES);
     return (y - HTTP_ONES) & ~y & HTTP_HIGHS;
+}
+
+/* memcpy for the short strings of a head: up to 16 bytes as two
+ * overlapping loads and stores instead of a call (runs per field). */
+static inline void http_copy_short(char *d, const char *s, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, e;
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(&c, s, 4);
+        memcpy(&e, s + n - 4, 4);
+        memcpy(d, &c, 4);
+        memcpy(d + n - 4, &e, 4);
+    } else {
+        memcpy(d, s, n);
+    }
 }
 
 /* A field name (never empty) or value a caller hands in: no CR, LF or NUL

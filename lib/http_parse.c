@@ -1,9 +1,13 @@
-/* http_parse.c — request and response heads: finding the end of the head
- * incrementally, then validating it once, field by field. */
+/* http_parse.c — request and response heads. A head that arrived whole is
+ * read in one pass; otherwise (and for every rejection) the end of the head
+ * is found incrementally, then the head is validated once, field by field. */
 #include "http_int.h"
 #include "common.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* What the framing-relevant fields of a head said, before the rules of
  * requests or responses turn it into an http_framing. */
@@ -129,7 +133,7 @@ static void parse_transfer_encoding(http_str v, fields *f)
     http_str c;
     while (http_list_next(v, &pos, &c)) {
         f->te_codings++;
-        f->te_last_chunked = c.len == 7 && http_ieq_lower(c.p, "chunked", 7);
+        f->te_last_chunked = c.len == 7 && http_ieq_token(c.p, "chunked", 7);
         if (f->te_last_chunked)
             f->te_chunked++;
     }
@@ -140,11 +144,11 @@ static void parse_connection(http_str v, fields *f)
     size_t pos = 0;
     http_str o;
     while (http_list_next(v, &pos, &o)) {
-        if (o.len == 5 && http_ieq_lower(o.p, "close", 5))
+        if (o.len == 5 && http_ieq_token(o.p, "close", 5))
             f->conn_close = true;
-        else if (o.len == 10 && http_ieq_lower(o.p, "keep-alive", 10))
+        else if (o.len == 10 && http_ieq_token(o.p, "keep-alive", 10))
             f->conn_keep_alive = true;
-        else if (o.len == 7 && http_ieq_lower(o.p, "upgrade", 7))
+        else if (o.len == 7 && http_ieq_token(o.p, "upgrade", 7))
             f->conn_upgrade = true;
     }
 }
@@ -163,34 +167,34 @@ static int note_field(const http_header *h, fields *f)
     const char *n = h->name.p;
     switch (h->name.len) {
     case 4:
-        if (http_ieq_lower(n, "host", 4)) {
+        if (http_ieq_token(n, "host", 4)) {
             f->hosts++;
             f->host = h->value;
         }
         return 0;
     case 6:
-        if (http_ieq_lower(n, "expect", 6)) {
+        if (http_ieq_token(n, "expect", 6)) {
             f->expect_seen = true;
             f->expect_continue =
-                h->value.len == 12 && http_ieq_lower(h->value.p, "100-continue", 12);
+                h->value.len == 12 && http_ieq_token(h->value.p, "100-continue", 12);
         }
         return 0;
     case 7:
-        if (http_ieq_lower(n, "upgrade", 7)) {
+        if (http_ieq_token(n, "upgrade", 7)) {
             f->upgrade_seen = true;
             f->upgrade = h->value;
         }
         return 0;
     case 10:
-        if (http_ieq_lower(n, "connection", 10))
+        if (http_ieq_token(n, "connection", 10))
             parse_connection(h->value, f);
         return 0;
     case 14:
-        if (http_ieq_lower(n, "content-length", 14))
+        if (http_ieq_token(n, "content-length", 14))
             return parse_content_length(h->value, f);
         return 0;
     case 17:
-        if (http_ieq_lower(n, "transfer-encoding", 17))
+        if (http_ieq_token(n, "transfer-encoding", 17))
             parse_transfer_encoding(h->value, f);
         return 0;
     default:
@@ -269,6 +273,147 @@ static int parse_fields(const char *s, size_t n, http_header *hdrs, unsigned cap
         i += j + 2;
     }
     return -HTTP_E_HEAD_TOO_LARGE; /* not reached: the scan found the end */
+}
+
+/* True if the 4 bytes at p are all token characters. */
+static inline bool tchar4(const char *p)
+{
+    return (http_ctype[(unsigned char)p[0]] & http_ctype[(unsigned char)p[1]] &
+            http_ctype[(unsigned char)p[2]] & http_ctype[(unsigned char)p[3]] & HTTP_C_TCHAR) != 0;
+}
+
+/* The index of the first byte of s[j..end) that is a control character
+ * (HTAB included) or DEL, or end. Sixteen bytes at a time where the
+ * machine has the instructions (SSE2: every x86-64), then a word at a time
+ * (in a word the lowest flagged byte is exact, the borrows only run
+ * upwards), then bytes. */
+static inline size_t skip_plain(const char *s, size_t j, size_t end)
+{
+#ifdef __SSE2__
+    for (; j + 16 <= end; j += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, del));
+        if (m)
+            return j + (size_t)__builtin_ctz(m);
+    }
+#endif
+    for (; j + 8 <= end; j += 8) {
+        uint64_t x = http_word(s + j);
+        uint64_t m = http_word_has_below(x, 0x20) | http_word_has(x, 0x7f);
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return j + (size_t)(__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+    }
+    for (; j < end; j++)
+        if ((unsigned char)s[j] < 0x20 || (unsigned char)s[j] == 0x7f)
+            return j;
+    return end;
+}
+
+/* The index of the first byte of s[j..end) that is not a token character,
+ * or end. With SSE2, sixteen at a time while they are the usual name
+ * characters (letters, digits, '-'), stepping over the other token
+ * characters one by one; then four at a time, then bytes, by the table. */
+static inline size_t skip_tchar(const char *s, size_t j, size_t end)
+{
+#ifdef __SSE2__
+    while (j + 16 <= end) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+        __m128i letter = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
+        __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+        __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash));
+        if (ok == 0xffff) {
+            j += 16;
+            continue;
+        }
+        j += (size_t)__builtin_ctz(~ok);
+        if (!http_is((unsigned char)s[j], HTTP_C_TCHAR))
+            return j;
+        j++;
+    }
+#endif
+    while (j + 4 <= end && tchar4(s + j))
+        j += 4;
+    while (j < end && http_is((unsigned char)s[j], HTTP_C_TCHAR))
+        j++;
+    return j;
+}
+
+/* The one-pass reading of a head that arrived whole, the common case: each
+ * field line is found and validated in the same pass. It only ever accepts
+ * what the two-pass reading (scan_head, then parse_fields) accepts, with the
+ * same result; anything else (an incomplete head, an irregular byte, a
+ * limit reached, a field it would reject) makes it give up and leave the
+ * verdict to the two-pass reading, so every rejection keeps its code.
+ * Parses the field lines from buf[i..len): the head length, or 0 to give
+ * up. A line is token bytes, a colon, whitespace, value bytes (no control
+ * but HTAB, no DEL), then CRLF: its first CR or LF is the CRLF that ends
+ * it, as the scan would have found it. */
+static size_t fast_fields(const char *buf, size_t i, size_t len, http_header *hdrs, unsigned cap,
+                          unsigned *count, fields *f)
+{
+    unsigned nh = 0;
+    for (;;) {
+        const char *line = buf + i;
+        size_t room = len - i;
+        if (room < 2)
+            return 0;
+        if (line[0] == '\r') {
+            if (line[1] != '\n')
+                return 0;
+            *count = nh;
+            return i + 2;
+        }
+        size_t j = skip_tchar(line, 0, room);
+        if (j == 0 || j == room || line[j] != ':' || nh == cap)
+            return 0;
+        http_header *h = &hdrs[nh++];
+        h->name.p = line;
+        h->name.len = j;
+        j++;
+        while (j < room && http_is((unsigned char)line[j], HTTP_C_WS))
+            j++;
+        size_t vb = j;
+        for (;;) {
+            j = skip_plain(line, j, room);
+            if (j == room || line[j] != '\t')
+                break;
+            j++;
+        }
+        if (j + 1 >= room || line[j] != '\r' || line[j + 1] != '\n')
+            return 0;
+        size_t ve = j;
+        while (ve > vb && http_is((unsigned char)line[ve - 1], HTTP_C_WS))
+            ve--;
+        h->value.p = line + vb;
+        h->value.len = ve - vb;
+        if (note_field(h, f) < 0)
+            return 0;
+        i += j + 2;
+    }
+}
+
+/* The first line of a head that starts at buf[0], for the one-pass reading:
+ * its length without the CRLF (> 0), or 0 to give up (no complete line, an
+ * empty one, a bare LF, over line_max). */
+static size_t fast_first_line(const http_head_parser *p, const char *buf, size_t len)
+{
+    if (p->scanned != 0 || p->lines != 0 || p->start != 0)
+        return 0; /* a resumed scan: the two-pass reading carries on */
+    const char *nl = len ? memchr(buf, '\n', len) : NULL;
+    if (!nl || nl - buf < 2 || nl[-1] != '\r')
+        return 0;
+    size_t n = (size_t)(nl - buf) - 1;
+    return n <= p->lim.line_max ? n : 0;
 }
 
 /* "HTTP/1.0" or "HTTP/1.1": the minor version, or -1 if another
@@ -420,26 +565,45 @@ static ssize_t find_head(http_head_parser *p, const char *buf, size_t len, bool 
     return end;
 }
 
+/* The one-pass reading of a request head (see fast_fields): the head
+ * length with the request line and fields parsed, or 0 to give up. */
+static size_t fast_request(const http_head_parser *p, const char *buf, size_t len,
+                           http_request *r, fields *f)
+{
+    size_t n = fast_first_line(p, buf, len);
+    if (n == 0 || parse_request_line(buf, n, r) < 0)
+        return 0;
+    unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
+    size_t end = fast_fields(buf, n + 2, len, r->headers, cap, &r->nheaders, f);
+    return end <= p->lim.head_max ? end : 0;
+}
+
 ssize_t http_parse_request(http_head_parser *p, const char *buf, size_t len, http_request *r)
 {
-    size_t start;
-    ssize_t end = find_head(p, buf, len, true, &start);
-    if (end <= 0)
-        return end;
-    const char *s = buf + start;
-    const char *eol = memchr(s, '\n', (size_t)end - start); /* found by the scan */
-    size_t line_len = (size_t)(eol - s) - 1;
-    int rc = parse_request_line(s, line_len, r);
-    if (rc < 0)
-        return rc;
     fields f;
     memset(&f, 0, sizeof f);
-    unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
-    rc = parse_fields(eol + 1, (size_t)(buf + end - (eol + 1)), r->headers, cap, &r->nheaders, &f);
-    if (rc < 0)
-        return rc;
+    size_t start = 0;
+    ssize_t end = (ssize_t)fast_request(p, buf, len, r, &f);
+    if (end == 0) {
+        memset(&f, 0, sizeof f);
+        end = find_head(p, buf, len, true, &start);
+        if (end <= 0)
+            return end;
+        const char *s = buf + start;
+        const char *eol = memchr(s, '\n', (size_t)end - start); /* found by the scan */
+        size_t line_len = (size_t)(eol - s) - 1;
+        int rc = parse_request_line(s, line_len, r);
+        if (rc < 0)
+            return rc;
+        unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
+        rc = parse_fields(eol + 1, (size_t)(buf + end - (eol + 1)), r->headers, cap,
+                          &r->nheaders, &f);
+        if (rc < 0)
+            return rc;
+    }
+    const char *s = buf + start;
     http_str authority;
-    rc = parse_target(r, &authority);
+    int rc = parse_target(r, &authority);
     if (rc < 0)
         return rc;
 
@@ -524,24 +688,41 @@ static int parse_status_line(const char *s, size_t n, http_response *r)
     return 0;
 }
 
+/* The one-pass reading of a response head, as fast_request. */
+static size_t fast_response(const http_head_parser *p, const char *buf, size_t len,
+                            http_response *r, fields *f)
+{
+    size_t n = fast_first_line(p, buf, len);
+    if (n == 0 || parse_status_line(buf, n, r) < 0)
+        return 0;
+    unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
+    size_t end = fast_fields(buf, n + 2, len, r->headers, cap, &r->nheaders, f);
+    return end <= p->lim.head_max ? end : 0;
+}
+
 ssize_t http_parse_response(http_head_parser *p, const char *buf, size_t len, bool head_request,
                             http_response *r)
 {
-    size_t start;
-    ssize_t end = find_head(p, buf, len, false, &start);
-    if (end <= 0)
-        return end;
-    const char *s = buf + start;
-    const char *eol = memchr(s, '\n', (size_t)end - start);
-    int rc = parse_status_line(s, (size_t)(eol - s) - 1, r);
-    if (rc < 0)
-        return rc;
     fields f;
     memset(&f, 0, sizeof f);
-    unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
-    rc = parse_fields(eol + 1, (size_t)(buf + end - (eol + 1)), r->headers, cap, &r->nheaders, &f);
-    if (rc < 0)
-        return rc;
+    ssize_t end = (ssize_t)fast_response(p, buf, len, r, &f);
+    if (end == 0) {
+        memset(&f, 0, sizeof f);
+        size_t start;
+        end = find_head(p, buf, len, false, &start);
+        if (end <= 0)
+            return end;
+        const char *s = buf + start;
+        const char *eol = memchr(s, '\n', (size_t)end - start);
+        int rc = parse_status_line(s, (size_t)(eol - s) - 1, r);
+        if (rc < 0)
+            return rc;
+        unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
+        rc = parse_fields(eol + 1, (size_t)(buf + end - (eol + 1)), r->headers, cap,
+                          &r->nheaders, &f);
+        if (rc < 0)
+            return rc;
+    }
 
     http_framing *fr = &r->f;
     memset(fr, 0, sizeof *fr);

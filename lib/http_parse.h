@@ -222,14 +222,42 @@ bool http_list_next_item(http_str v, size_t *pos, http_str *item);
 bool http_list_has_token(http_str value, const char *token);
 /* True if the request's path, without its query, is exactly path. */
 bool http_path_is(const http_request *h, const char *path);
+/* Equality ignoring the case of ASCII letters of the 8 bytes x with the 8
+ * ASCII bytes y: they may differ only in bit 0x20 of bytes where y holds a
+ * letter. (No carries: every byte of y | 0x20 is at most 0x7f.) */
+static inline bool http_word_ieq(uint64_t x, uint64_t y)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t d = x ^ y;
+    if (d & ~(0x20 * ones))
+        return false;
+    uint64_t z = y | (0x20 * ones);
+    uint64_t letter = (z + 0x1f * ones) & ~(z + 0x05 * ones) & highs; /* 'a' <= z <= 'z' */
+    return ((d << 2) & ~letter) == 0;
+}
+
 /* Case-insensitive comparison of s with a NUL-terminated ASCII string
  * (inline: with a literal the length test costs nothing, and it runs per
- * field of every message). */
+ * field of every message). Whole words while they last, the last one
+ * overlapping. */
 static inline bool http_str_ieq(http_str s, const char *lit)
 {
     size_t n = strlen(lit);
     if (s.len != n)
         return false;
+    if (n >= 8) {
+        uint64_t x, y;
+        size_t i = 0;
+        for (; i + 8 < n; i += 8) {
+            memcpy(&x, s.p + i, 8);
+            memcpy(&y, lit + i, 8);
+            if (!http_word_ieq(x, y))
+                return false;
+        }
+        memcpy(&x, s.p + n - 8, 8);
+        memcpy(&y, lit + n - 8, 8);
+        return http_word_ieq(x, y);
+    }
     /* ASCII only (field names are): bytes equal, or letters a case apart. */
     for (size_t i = 0; i < n; i++) {
         unsigned char a = (unsigned char)s.p[i], b = (unsigned char)lit[i];

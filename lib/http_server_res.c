@@ -280,15 +280,18 @@ void http_req_resume_body(http_req *r)
 /* Appends "name: value\r\n" to b (no formatting: this runs per response). */
 static int append_field(buf_t *b, const char *name, size_t nl, const char *value, size_t vl)
 {
-    int rc = buf_reserve(b, nl + vl + 4);
-    if (rc < 0)
-        return rc;
+    size_t need = nl + vl + 4;
+    if (buf_tail_room(b) < need || b->len + need > b->max) {
+        int rc = buf_reserve(b, need);
+        if (rc < 0)
+            return rc;
+    }
     char *p = buf_tail(b);
-    memcpy(p, name, nl);
+    http_copy_short(p, name, nl);
     memcpy(p + nl, ": ", 2);
-    memcpy(p + nl + 2, value, vl);
+    http_copy_short(p + nl + 2, value, vl);
     memcpy(p + nl + 2 + vl, "\r\n", 2);
-    buf_commit(b, nl + vl + 4);
+    buf_commit(b, need);
     return 0;
 }
 
@@ -319,22 +322,22 @@ static int add_field(http_req *r, http_str name, http_str value)
      * (a proxy copying its upstream's, say) would contradict it. */
     switch (name.len) {
     case 4:
-        if (http_ieq_lower(name.p, "date", 4))
+        if (http_ieq_token(name.p, "date", 4))
             r->res_has_date = true;
         break;
     case 10:
-        if (http_ieq_lower(name.p, "connection", 10)) {
+        if (http_ieq_token(name.p, "connection", 10)) {
             if (http_list_has_token(value, "close"))
                 r->hc->closing = true;
             return 0;
         }
         break;
     case 14:
-        if (http_ieq_lower(name.p, "content-length", 14))
+        if (http_ieq_token(name.p, "content-length", 14))
             return 0;
         break;
     case 17:
-        if (http_ieq_lower(name.p, "transfer-encoding", 17))
+        if (http_ieq_token(name.p, "transfer-encoding", 17))
             return 0;
         break;
     }

@@ -90,6 +90,8 @@ static bool conn_names_fields(const http_header *hs, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         if (hs[i].name.len != 10 || !http_str_ieq(hs[i].name, "connection"))
             continue;
+        if (http_str_ieq(hs[i].value, "keep-alive")) /* the usual value, at a glance */
+            continue;
         size_t pos = 0;
         http_str tok;
         while (http_list_next_item(hs[i].value, &pos, &tok))
@@ -99,14 +101,9 @@ static bool conn_names_fields(const http_header *hs, unsigned n)
     return false;
 }
 
-/* is_hop_name(), and every field a Connection field names (conn_names:
- * what conn_names_fields() said of hs). */
-static bool is_hop(http_str name, const http_header *hs, unsigned n, bool conn_names)
+/* True if a Connection field of hs names name. */
+static __attribute__((noinline)) bool conn_named(http_str name, const http_header *hs, unsigned n)
 {
-    if (is_hop_name(name))
-        return true;
-    if (!conn_names)
-        return false;
     for (unsigned i = 0; i < n; i++) {
         if (hs[i].name.len != 10 || !http_str_ieq(hs[i].name, "connection"))
             continue;
@@ -121,16 +118,26 @@ static bool is_hop(http_str name, const http_header *hs, unsigned n, bool conn_n
     return false;
 }
 
+/* is_hop_name(), and every field a Connection field names (conn_names:
+ * what conn_names_fields() said of hs). Per field of every message: the
+ * rare look into the Connection fields is out of line. */
+static inline bool is_hop(http_str name, const http_header *hs, unsigned n, bool conn_names)
+{
+    return is_hop_name(name) || (conn_names && conn_named(name, hs, n));
+}
+
 /* The factor as "%.2f", formatted again only when it changes. */
-static const char *factor_text(double f)
+static http_str factor_text(double f)
 {
     static double last = -1;
     static char text[32];
+    static size_t len;
     if (f != last) {
-        snprintf(text, sizeof text, "%.2f", f);
+        int n = snprintf(text, sizeof text, "%.2f", f);
+        len = n > 0 ? LO_MIN((size_t)n, sizeof text - 1) : 0;
         last = f;
     }
-    return text;
+    return (http_str){ text, len };
 }
 
 static void count_status(sidecar_service *svc, int status)
@@ -300,9 +307,14 @@ static int send_head(px *p, int status, const http_header *hs, unsigned n, int64
         /* parsed from the upstream's head (or stored from one) */
         http_res_header_parsed(p->r, h);
     }
-    if (replace_cc)
-        http_res_header(p->r, "Cache-Control", cc);
-    http_res_header(p->r, "X-Liftoff-Factor", factor_text(in.factor));
+    /* Both values are made here of literals and numbers: no byte of them
+     * needs checking, as for the fields of a parsed head. */
+    if (replace_cc) {
+        http_header f = { { "Cache-Control", 13 }, { cc, strlen(cc) } };
+        http_res_header_parsed(p->r, &f);
+    }
+    http_header fh = { { "X-Liftoff-Factor", 16 }, factor_text(in.factor) };
+    http_res_header_parsed(p->r, &fh);
     if (age)
         http_res_header(p->r, "Age", age);
     if (cache_status)
@@ -505,6 +517,7 @@ static void start_upstream(px *p)
         .host_header = h->host.len ? pool_strndup(pl, h->host.p, h->host.len) : NULL,
         .headers = out,
         .nheaders = n,
+        .parsed = true, /* the client's request, the peer's address, literals */
         .body_stream = has_body,
         .body_stream_length = h->f.body == HTTP_BODY_LENGTH ? (int64_t)h->f.content_length : -1,
         .on_head = on_up_head,

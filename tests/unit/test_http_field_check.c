@@ -93,6 +93,50 @@ TEST(http_str_ieq_folds_letters_only)
     CHECK(http_str_ieq((http_str){ "", 0 }, ""));
 }
 
+/* The byte-at-a-time definition http_str_ieq must agree with. */
+static bool ieq_ref(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x |= 0x20;
+        if (y >= 'A' && y <= 'Z')
+            y |= 0x20;
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+/* Word-at-a-time comparison: every byte value at every position of names
+ * from 1 to 19 bytes, against the byte-at-a-time definition. */
+TEST(http_str_ieq_words_match_bytes)
+{
+    static const char *const lits[] = { "te", "Age", "host", "close", "expect", "upgrade",
+                                        "If-Match", "x-forwarded", "connection", "Content-Type",
+                                        "cache-control", "content-length", "X-Forwarded-Proto",
+                                        "proxy-authorization", "a[b]c@d`e{f}g^h_i~j" };
+    char s[32];
+    int bad = 0;
+    for (size_t l = 0; l < sizeof lits / sizeof lits[0]; l++) {
+        size_t n = strlen(lits[l]);
+        for (size_t at = 0; at < n; at++)
+            for (int c = 0; c < 256; c++) {
+                memcpy(s, lits[l], n);
+                s[at] = (char)c;
+                if (http_str_ieq((http_str){ s, n }, lits[l]) != ieq_ref(s, lits[l], n))
+                    bad++;
+                /* and with every letter of the rest in the other case */
+                for (size_t k = 0; k < n; k++)
+                    if (k != at && ((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z'))
+                        s[k] ^= 0x20;
+                if (http_str_ieq((http_str){ s, n }, lits[l]) != ieq_ref(s, lits[l], n))
+                    bad++;
+            }
+    }
+    CHECK_INT(bad, 0);
+}
+
 TEST(http_list_next_item_walks_trimmed_elements)
 {
     http_str v = { " a ,, B\t,c,", 11 };
