@@ -107,14 +107,14 @@ static inline void http_copy_short(char *d, const char *s, size_t n)
     uint32_t c, e;
     if (n >= 8 && n <= 16) {
         memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
+        memcpy(&b, s + (n - 8), 8);
         memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
+        memcpy(d + (n - 8), &b, 8);
     } else if (n >= 4 && n < 8) {
         memcpy(&c, s, 4);
-        memcpy(&e, s + n - 4, 4);
+        memcpy(&e, s + (n - 4), 4);
         memcpy(d, &c, 4);
-        memcpy(d + n - 4, &e, 4);
+        memcpy(d + (n - 4), &e, 4);
     } else {
         memcpy(d, s, n);
     }
