@@ -1,7 +1,9 @@
 /* test_sidecar_drain_load.c — SIGTERM under load: keep-alive clients send
  * requests back to back through the real liftoff-sidecar to a real nginx
- * origin; the sidecar gets SIGTERM; a load-balancer model polls /readyz and
- * stops opening new connections once it fails. Every request sent must get
+ * origin; the sidecar gets SIGTERM; a load-balancer model polls /readyz
+ * every PROBE_MS (as endpoints propagate: later than the SIGTERM) and stops
+ * opening new connections once it fails, so connections are still opened
+ * during the drain delay and must be served. Every request sent must get
  * a whole 200 (none cut, none refused), the clients' connections must end
  * only after a response that said "Connection: close", and the sidecar
  * must exit 0. */
@@ -17,6 +19,7 @@
 
 #define NCLIENTS 8
 #define RUN_MS 30000 /* upper bound for the whole run, not a measurement */
+#define PROBE_MS 200 /* readiness probe period; well below the drain delay (1 s) */
 
 typedef struct lb lb;
 
@@ -32,8 +35,11 @@ struct lb {
     int port, admin;
     bool out;              /* /readyz failed: no new connections */
     rawc *probe;
+    uint64_t next_probe_ms;
+    bool termed;           /* SIGTERM sent */
     lclient c[NCLIENTS];
     int ok, failed, closes, reconnects, sent;
+    int reconnects_after_term; /* connections opened during the drain */
 };
 
 static void send_req(lclient *c)
@@ -83,6 +89,7 @@ static void step_client(lclient *c)
             c->done = true;
         } else {
             l->reconnects++;
+            l->reconnects_after_term += l->termed;
             connect_client(c);
         }
         return;
@@ -105,8 +112,9 @@ static void step_probe(lb *l)
             l->out = true;
         rawc_close(l->probe);
         l->probe = NULL;
+        l->next_probe_ms = lo_mono_ms() + PROBE_MS;
     }
-    if (!l->probe && !l->out) {
+    if (!l->probe && !l->out && lo_mono_ms() >= l->next_probe_ms) {
         l->probe = rawc_open(l->loop, l->admin);
         if (l->probe)
             rawc_sends(l->probe, "GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
@@ -138,7 +146,7 @@ TEST(sidecar_drain_under_load_loses_no_request)
                                    "location / { return 200 \"ok\\n\"; }\n", NULL);
     REQUIRE(nginx);
     sc_env e;
-    if (!sc_start(&e, peer_port(nginx), NULL, "--drain-delay 500ms --grace 20s")) {
+    if (!sc_start(&e, peer_port(nginx), NULL, "--drain-delay 1s --grace 20s")) {
         peer_stop(nginx);
         REQUIRE(!"sidecar started");
     }
@@ -161,26 +169,28 @@ TEST(sidecar_drain_under_load_loses_no_request)
     int before = l.ok;
     CHECK(before > 0);
     CHECK_INT(kill(peer_pid(e.sc), SIGTERM), 0);
+    l.termed = true;
     uint64_t end = lo_mono_ms() + RUN_MS;
     while (!all_done(&l) && lo_mono_ms() < end)
         turn(&l, 50);
     CHECK(all_done(&l));
     CHECK(l.out);                 /* readyz failed */
     CHECK(l.ok > before);         /* requests went on during the drain */
+    CHECK(l.reconnects_after_term > 0); /* and new connections were served */
     CHECK_INT(l.failed, 0);
     CHECK_INT(l.ok, l.sent);
     CHECK(l.closes >= NCLIENTS);  /* every connection ended by a Connection: close */
     int status = 0;
     bool exited = false;
     while (!exited && lo_mono_ms() < end) {
-        exited = waitpid(peer_pid(e.sc), &status, WNOHANG) > 0;
+        exited = peer_exited(e.sc, &status);
         if (!exited)
             ev_run_once(l.loop, 10);
     }
     CHECK(exited);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    fprintf(stderr, "    %d requests (%d before SIGTERM), %d reconnects\n", l.ok, before,
-            l.reconnects);
+    fprintf(stderr, "    %d requests (%d before SIGTERM), %d reconnects (%d during the drain)\n",
+            l.ok, before, l.reconnects, l.reconnects_after_term);
     for (int i = 0; i < NCLIENTS; i++)
         rawc_close(l.c[i].r);
     sc_stop(&e);

@@ -170,8 +170,7 @@ TEST(sidecar_drain_on_sigterm_finishes_in_flight_and_exits_0)
     rawc_close(during);
     int st[2] = { 0, 0 };
     for (int i = 0; i < 500 && !st[1]; i++) {
-        pid_t p = waitpid(peer_pid(e.sc), &st[0], WNOHANG);
-        if (p > 0)
+        if (peer_exited(e.sc, &st[0]))
             st[1] = 1;
         else
             ev_run_once(loop, 10);

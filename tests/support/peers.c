@@ -318,6 +318,16 @@ peer *peer_nginx_start(const char *server_conf, const char *const docroot_files[
 
 int peer_port(const peer *p) { return p ? p->port : -1; }
 int peer_pid(const peer *p) { return p ? (int)p->pid : -1; }
+
+bool peer_exited(peer *p, int *status)
+{
+    if (!p || p->pid <= 0)
+        return false;
+    if (waitpid(p->pid, status, WNOHANG) != p->pid)
+        return false;
+    p->pid = 0; /* reaped: peer_stop() has nothing left to signal */
+    return true;
+}
 const char *peer_dir(const peer *p) { return p ? p->dir : NULL; }
 
 void peer_kill9(peer *p)

@@ -12,6 +12,8 @@
 #ifndef LIFTOFF_TEST_PEERS_H
 #define LIFTOFF_TEST_PEERS_H
 
+#include <stdbool.h>
+
 typedef struct peer peer;
 
 /* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
@@ -36,6 +38,9 @@ peer *peer_spawn(const char *name, const char *const argv[], int port_ready);
 
 int peer_port(const peer *p);
 int peer_pid(const peer *p);
+/* True, with the wait status in *status, once the process has exited on its
+ * own (it is then reaped, and peer_stop() only cleans up); never blocks. */
+bool peer_exited(peer *p, int *status);
 const char *peer_dir(const peer *p);
 
 /* SIGTERM, then SIGKILL after 5 s; removes the directory; frees p. NULL-safe. */
