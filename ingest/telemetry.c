@@ -9,6 +9,7 @@
 #include "metrics.h"
 
 #define ROUTES (INGEST_ROUTE_METRICS + 1)
+#define TM_TYPE_SLOTS 8 /* event types whose series stay cached, per source */
 
 static const int codes[] = { 200, 202, 204, 400, 401, 403, 404, 405, 408, 413, 415, 429, 500, 503 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
@@ -28,6 +29,11 @@ struct ingest_tm {
     metrics_counter *req_at[ROUTES][NCODES + 1]; /* + other codes */
     metrics_histogram *lat_at[ROUTES];
     metrics_counter *dup_at[2];
+    struct tm_type_slot {           /* recent event types' series, per source */
+        char type[INGEST_TYPE_MAX + 1];
+        metrics_counter *c;
+    } ev_at[2][TM_TYPE_SLOTS];
+    unsigned ev_next[2];            /* the slot replaced next (round robin) */
     metrics_counter *replays, *sig_failures, *rate_limited, *redis_errors;
     metrics_counter *redis_calls, *redis_call_events;
     metrics_gauge *redis_up, *inflight, *connections;
@@ -128,8 +134,20 @@ void ingest_tm_request(ingest_tm *t, ingest_route_kind route, int code, uint64_t
 
 void ingest_tm_event(ingest_tm *t, const char *type, ingest_source src)
 {
-    metrics_counter_inc(
-        metrics_counter_at(t->events, metrics_labels(type, ingest_source_name(src))));
+    unsigned s = src == INGEST_SRC_SITE;
+    struct tm_type_slot *slots = t->ev_at[s];
+    for (unsigned i = 0; i < TM_TYPE_SLOTS && slots[i].c; i++) {
+        if (strcmp(slots[i].type, type) == 0) {
+            metrics_counter_inc(slots[i].c);
+            return;
+        }
+    }
+    metrics_counter *c =
+        metrics_counter_at(t->events, metrics_labels(type, ingest_source_name(src)));
+    struct tm_type_slot *slot = &slots[t->ev_next[s]++ % TM_TYPE_SLOTS];
+    snprintf(slot->type, sizeof(slot->type), "%s", type);
+    slot->c = c;
+    metrics_counter_inc(c);
 }
 
 void ingest_tm_duplicate(ingest_tm *t, ingest_source src)

@@ -565,6 +565,15 @@ static ssize_t find_head(http_head_parser *p, const char *buf, size_t len, bool 
     return end;
 }
 
+/* The field lines after a first line of n bytes, read in one pass within
+ * the parser's limits: the head length, or 0 to give up. */
+static size_t fast_rest(const http_head_parser *p, const char *buf, size_t len, size_t n,
+                        http_header *hdrs, unsigned hcap, unsigned *count, fields *f)
+{
+    size_t end = fast_fields(buf, n + 2, len, hdrs, LO_MIN(hcap, p->lim.headers_max), count, f);
+    return end <= p->lim.head_max ? end : 0;
+}
+
 /* The one-pass reading of a request head (see fast_fields): the head
  * length with the request line and fields parsed, or 0 to give up. */
 static size_t fast_request(const http_head_parser *p, const char *buf, size_t len,
@@ -573,9 +582,7 @@ static size_t fast_request(const http_head_parser *p, const char *buf, size_t le
     size_t n = fast_first_line(p, buf, len);
     if (n == 0 || parse_request_line(buf, n, r) < 0)
         return 0;
-    unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
-    size_t end = fast_fields(buf, n + 2, len, r->headers, cap, &r->nheaders, f);
-    return end <= p->lim.head_max ? end : 0;
+    return fast_rest(p, buf, len, n, r->headers, r->headers_cap, &r->nheaders, f);
 }
 
 ssize_t http_parse_request(http_head_parser *p, const char *buf, size_t len, http_request *r)
@@ -695,9 +702,7 @@ static size_t fast_response(const http_head_parser *p, const char *buf, size_t l
     size_t n = fast_first_line(p, buf, len);
     if (n == 0 || parse_status_line(buf, n, r) < 0)
         return 0;
-    unsigned cap = LO_MIN(r->headers_cap, p->lim.headers_max);
-    size_t end = fast_fields(buf, n + 2, len, r->headers, cap, &r->nheaders, f);
-    return end <= p->lim.head_max ? end : 0;
+    return fast_rest(p, buf, len, n, r->headers, r->headers_cap, &r->nheaders, f);
 }
 
 ssize_t http_parse_response(http_head_parser *p, const char *buf, size_t len, bool head_request,
