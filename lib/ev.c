@@ -35,7 +35,7 @@ struct ev_loop {
     struct fd_slot *fds;
     size_t nfds;
 
-    ev_timer **heap;     /* 1-based binary min-heap on due_ms */
+    ev_timer **heap;     /* 1-based binary min-heap on key_ms */
     size_t heap_len;
     size_t heap_cap;
 
@@ -166,7 +166,7 @@ static void heap_set(ev_loop *loop, size_t i, ev_timer *t)
 static void heap_up(ev_loop *loop, size_t i)
 {
     ev_timer *t = loop->heap[i];
-    while (i > 1 && loop->heap[i / 2]->due_ms > t->due_ms) {
+    while (i > 1 && loop->heap[i / 2]->key_ms > t->key_ms) {
         heap_set(loop, i, loop->heap[i / 2]);
         i /= 2;
     }
@@ -180,9 +180,9 @@ static void heap_down(ev_loop *loop, size_t i)
         size_t c = 2 * i;
         if (c > loop->heap_len)
             break;
-        if (c + 1 <= loop->heap_len && loop->heap[c + 1]->due_ms < loop->heap[c]->due_ms)
+        if (c + 1 <= loop->heap_len && loop->heap[c + 1]->key_ms < loop->heap[c]->key_ms)
             c++;
-        if (loop->heap[c]->due_ms >= t->due_ms)
+        if (loop->heap[c]->key_ms >= t->key_ms)
             break;
         heap_set(loop, i, loop->heap[c]);
         i = c;
@@ -193,6 +193,7 @@ static void heap_down(ev_loop *loop, size_t i)
 void ev_timer_init(ev_timer *t, ev_timer_cb *cb, void *arg)
 {
     t->due_ms = 0;
+    t->key_ms = 0;
     t->heap_index = 0;
     t->cb = cb;
     t->arg = arg;
@@ -215,17 +216,17 @@ void ev_timer_stop(ev_loop *loop, ev_timer *t)
 void ev_timer_start(ev_loop *loop, ev_timer *t, uint64_t after_ms)
 {
     uint64_t due = loop->now_ms + after_ms;
+    t->due_ms = due;
     if (t->heap_index != 0) {
-        /* Re-arming (per request, per read): move it within the heap. */
-        uint64_t old = t->due_ms;
-        t->due_ms = due;
-        if (due < old)
+        /* Re-arming (per request, per read): a later deadline waits for the
+         * current key to come up (see run_timers); only an earlier one moves. */
+        if (due < t->key_ms) {
+            t->key_ms = due;
             heap_up(loop, t->heap_index);
-        else if (due > old)
-            heap_down(loop, t->heap_index);
+        }
         return;
     }
-    t->due_ms = due;
+    t->key_ms = due;
     if (loop->heap_len + 1 >= loop->heap_cap) {
         loop->heap_cap *= 2;
         loop->heap = xrealloc(loop->heap, loop->heap_cap * sizeof *loop->heap);
@@ -236,8 +237,13 @@ void ev_timer_start(ev_loop *loop, ev_timer *t, uint64_t after_ms)
 
 static void run_timers(ev_loop *loop)
 {
-    while (loop->heap_len > 0 && loop->heap[1]->due_ms <= loop->now_ms) {
+    while (loop->heap_len > 0 && loop->heap[1]->key_ms <= loop->now_ms) {
         ev_timer *t = loop->heap[1];
+        if (t->due_ms > loop->now_ms) { /* re-armed later meanwhile */
+            t->key_ms = t->due_ms;
+            heap_down(loop, 1);
+            continue;
+        }
         ev_timer_stop(loop, t);
         t->cb(loop, t, t->arg);
     }
@@ -249,7 +255,7 @@ static int next_timeout(const ev_loop *loop, int cap_ms)
         return 0;
     if (loop->heap_len == 0)
         return cap_ms;
-    uint64_t due = loop->heap[1]->due_ms;
+    uint64_t due = loop->heap[1]->key_ms; /* at worst a wake-up that re-keys */
     uint64_t wait = due > loop->now_ms ? due - loop->now_ms : 0;
     if (cap_ms >= 0 && wait > (uint64_t)cap_ms)
         return cap_ms;

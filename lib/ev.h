@@ -3,6 +3,11 @@
  * descriptors, millisecond timers in a binary heap, signals through signalfd,
  * and deferred callbacks that run once at the end of the current iteration.
  *
+ * Timers are re-armed lazily: moving a deadline later (an idle timeout pushed
+ * on every request) only records it; the heap keeps the earlier key, and when
+ * that key comes up the timer is put back at its real deadline instead of
+ * firing. So re-arming costs no heap work, and a timer never fires early.
+ *
  * Ownership: the loop owns none of the fds or timers registered with it.
  * Timers (ev_timer) are embedded in their owner's struct and must be stopped
  * before that memory is freed; ev_io_del() must be called before close(fd).
@@ -31,6 +36,7 @@ typedef void ev_timer_cb(ev_loop *loop, ev_timer *t, void *arg);
 
 struct ev_timer {
     uint64_t due_ms;    /* monotonic deadline, set by ev_timer_start */
+    uint64_t key_ms;    /* its key in the heap: <= due_ms (private to ev.c) */
     size_t heap_index;  /* position in the loop's heap; 0 = not armed */
     ev_timer_cb *cb;
     void *arg;

@@ -80,6 +80,78 @@ TEST(ev_timer_heap_survives_many_restarts)
     ev_loop_free(loop);
 }
 
+/* Records when (loop time) the timer fired. */
+static void on_stamp(ev_loop *loop, ev_timer *t, void *arg)
+{
+    LO_UNUSED(t);
+    *(uint64_t *)arg = ev_now(loop);
+}
+
+TEST(ev_timer_rearmed_later_fires_at_the_new_deadline_only)
+{
+    ev_loop *loop = ev_loop_new();
+    REQUIRE(loop);
+    uint64_t fired_at = 0;
+    ev_timer t;
+    ev_timer_init(&t, on_stamp, &fired_at);
+    ev_timer_start(loop, &t, 20);
+    uint64_t due = ev_now(loop) + 120;
+    ev_timer_start(loop, &t, 120); /* later: the heap keeps the old key */
+    CHECK(t.due_ms == due);
+    uint64_t start = lo_mono_ms();
+    while (fired_at == 0 && lo_mono_ms() - start < 2000)
+        ev_run_once(loop, -1); /* wakes at the old key, must not fire there */
+    CHECK(fired_at >= due);
+    CHECK(!ev_timer_active(&t));
+    ev_loop_free(loop);
+}
+
+TEST(ev_timer_rearmed_earlier_fires_at_the_earlier_deadline)
+{
+    ev_loop *loop = ev_loop_new();
+    REQUIRE(loop);
+    uint64_t fired_at = 0;
+    ev_timer t;
+    ev_timer_init(&t, on_stamp, &fired_at);
+    ev_timer_start(loop, &t, 5000);
+    ev_timer_start(loop, &t, 60); /* later, earlier, later again, then earliest */
+    ev_timer_start(loop, &t, 4000);
+    ev_timer_start(loop, &t, 30);
+    uint64_t due = t.due_ms, start = lo_mono_ms();
+    while (fired_at == 0 && lo_mono_ms() - start < 2000)
+        ev_run_once(loop, 100);
+    CHECK(fired_at >= due);
+    CHECK(fired_at < due + 1000);
+    ev_loop_free(loop);
+}
+
+TEST(ev_lazily_rearmed_timers_keep_deadline_order)
+{
+    ev_loop *loop = ev_loop_new();
+    REQUIRE(loop);
+    struct timer_log log = { .n = 0 };
+    struct tagged t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i].tag = i;
+        t[i].log = &log;
+        ev_timer_init(&t[i].t, on_tagged, &t[i]);
+        ev_timer_start(loop, &t[i].t, 10);
+    }
+    /* all keyed at 10 ms; the real deadlines put them in the order 2 3 0 1 */
+    uint64_t after[4] = { 90, 120, 30, 60 };
+    for (int i = 0; i < 4; i++)
+        ev_timer_start(loop, &t[i].t, after[i]);
+    uint64_t start = lo_mono_ms();
+    while (log.n < 4 && lo_mono_ms() - start < 2000)
+        ev_run_once(loop, -1);
+    CHECK_INT(log.n, 4);
+    CHECK_INT(log.order[0], 2);
+    CHECK_INT(log.order[1], 3);
+    CHECK_INT(log.order[2], 0);
+    CHECK_INT(log.order[3], 1);
+    ev_loop_free(loop);
+}
+
 struct pipe_state {
     int reads;
     char got;
