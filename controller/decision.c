@@ -160,6 +160,7 @@ static void fallback_policy(const ctl_policy *p, uint32_t floor, fc_policy *out)
     out->scale_down_stabilization_s = p->scale_down_stabilization_s;
     out->scale_down_forecast_stabilization_s = 0;
     out->scale_down_max_step_percent = p->scale_down_max_step_percent;
+    out->scale_down_max_step_pods = p->scale_down_max_step_pods;
     out->scale_down_period_s = p->scale_down_period_s;
     out->launch_at_s = 0;
     out->prescale_replicas = 0;

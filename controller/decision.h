@@ -24,8 +24,8 @@
  * lib/decide.h as the predictor's does (the forecast term absent): to the
  * highest raw of the last scaleDown.stabilizationSeconds (the replicas
  * when the fallback began count as one, at that second), at most one step
- * per scaleDown.periodSeconds, a step removing at most maxStepPercent of
- * the current replicas (at least one pod). A scale-down so held or slowed
+ * per scaleDown.periodSeconds, a step removing at most maxStepPods, or else
+ * maxStepPercent of the current replicas (at least one pod). A scale-down so held or slowed
  * has the reason "fallback-stabilized".
  *
  * Ownership: ctl_memory is the policy's memory between decisions; the

@@ -142,10 +142,21 @@ int ctl_policy_parse(const json_t *obj, ctl_policy *out, char *err, size_t errle
     fc_policy_default(&fp);
     if (read_scale_down(spec, "stabilizationSeconds", &fp, err, errlen) < 0 ||
         read_scale_down(spec, "maxStepPercent", &fp, err, errlen) < 0 ||
+        read_scale_down(spec, "maxStepPods", &fp, err, errlen) < 0 ||
         read_scale_down(spec, "periodSeconds", &fp, err, errlen) < 0)
         return -EINVAL;
+    const json_t *sd = json_object_get(spec, "scaleDown");
+    if (json_object_get(sd, "maxStepPercent") && json_object_get(sd, "maxStepPods")) {
+        snprintf(err, errlen, "spec.scaleDown may set maxStepPercent or maxStepPods, not both");
+        return -EINVAL;
+    }
+    if (fp.scale_down_max_step_pods > out->max_replicas) {
+        snprintf(err, errlen, "spec.scaleDown.maxStepPods must not exceed spec.maxReplicas");
+        return -EINVAL;
+    }
     out->scale_down_stabilization_s = fp.scale_down_stabilization_s;
     out->scale_down_max_step_percent = fp.scale_down_max_step_percent;
+    out->scale_down_max_step_pods = fp.scale_down_max_step_pods;
     out->scale_down_period_s = fp.scale_down_period_s;
     return 0;
 }

@@ -42,6 +42,7 @@ typedef struct ctl_policy {
     double headroom_percent;        /* spec.prediction.headroomPercent, default 0 */
     uint32_t scale_down_stabilization_s; /* spec.scaleDown.stabilizationSeconds, default 300 */
     uint32_t scale_down_max_step_percent; /* spec.scaleDown.maxStepPercent, default 50 */
+    uint32_t scale_down_max_step_pods; /* spec.scaleDown.maxStepPods, 0 when unset */
     uint32_t scale_down_period_s;   /* spec.scaleDown.periodSeconds, default 60 */
 } ctl_policy;
 

@@ -188,9 +188,7 @@ void decide_step(decide_t *d, const fc_policy *p, const decide_input *in, decide
         target = stab;
         if (stab > raw)
             why = DECIDE_STABILIZED;
-        uint32_t step = (uint32_t)((uint64_t)cur * p->scale_down_max_step_percent / 100);
-        if (step < 1)
-            step = 1;
+        uint32_t step = fc_policy_scale_down_step(p, cur);
         if (d->stepped && in->now_s - d->last_step_s < (int64_t)p->scale_down_period_s) {
             target = cur;
             why = DECIDE_STEP_LIMITED;

@@ -17,8 +17,8 @@
  * scaleDown.forecastStabilizationSeconds (60 s: a pre-scale the traffic
  * did not follow — a bot ring, an overestimate — is released sooner; the
  * forecast already looks leadSeconds ahead). It is also rate-limited: at
- * most one step per periodSeconds, a step removing at most maxStepPercent
- * of the current replicas (at least one pod).
+ * most one step per periodSeconds, a step removing at most maxStepPods, or
+ * else maxStepPercent of the current replicas (at least one pod).
  *
  * The same function serves the simulator and the controller (which passes
  * the forecast it read and the Deployment's current replicas).

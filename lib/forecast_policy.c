@@ -43,6 +43,7 @@ void fc_policy_default(fc_policy *p)
     p->scale_down_stabilization_s = 300;
     p->scale_down_forecast_stabilization_s = 60;
     p->scale_down_max_step_percent = 50;
+    p->scale_down_max_step_pods = 0;
     p->scale_down_period_s = 60;
     p->launch_at_s = 0;
     p->prescale_replicas = 0;
@@ -90,6 +91,7 @@ static const struct field fields[] = {
     F("scaleDown.forecastStabilizationSeconds", K_U32, scale_down_forecast_stabilization_s, 0,
       FC_MAX_STABILIZATION_S),
     F("scaleDown.maxStepPercent", K_U32, scale_down_max_step_percent, 1, 100),
+    F("scaleDown.maxStepPods", K_U32, scale_down_max_step_pods, 1, FC_MAX_REPLICAS),
     F("scaleDown.periodSeconds", K_U32, scale_down_period_s, 0, 3600),
     F("schedule.launchAt", K_TIME, launch_at_s, 0, 0),
     F("schedule.prescaleReplicas", K_U32, prescale_replicas, 0, FC_MAX_REPLICAS),
@@ -328,6 +330,8 @@ int fc_policy_validate(const fc_policy *p, const char **why)
         w = "scaleDown.forecastStabilizationSeconds out of range";
     else if (p->scale_down_max_step_percent < 1 || p->scale_down_max_step_percent > 100)
         w = "scaleDown.maxStepPercent out of range";
+    else if (p->scale_down_max_step_pods > p->max_replicas)
+        w = "scaleDown.maxStepPods must not exceed maxReplicas";
     else if (p->model.lag_step_seconds < 1)
         w = "prediction.model.lagStepSeconds must be positive";
     else if (p->max_lag_s / p->model.lag_step_seconds + 1 > DEMAND_MAX_LAGS)
@@ -337,4 +341,12 @@ int fc_policy_validate(const fc_policy *p, const char **why)
     if (why)
         *why = w;
     return w ? -EINVAL : 0;
+}
+
+uint32_t fc_policy_scale_down_step(const fc_policy *p, uint32_t current)
+{
+    uint32_t step = p->scale_down_max_step_pods
+                        ? p->scale_down_max_step_pods
+                        : (uint32_t)((uint64_t)current * p->scale_down_max_step_percent / 100);
+    return step < 1 ? 1 : step;
 }

@@ -28,6 +28,9 @@
  *                                     60    window of the forecast's
  *                                           recommendation (decide.h)
  *   scaleDown.maxStepPercent          50    1..100 per period
+ *   scaleDown.maxStepPods             none  1..maxReplicas pods per period;
+ *                                           when set, it replaces
+ *                                           maxStepPercent
  *   scaleDown.periodSeconds           60    0..3600
  *   schedule.launchAt                 none  unix seconds or RFC 3339
  *   schedule.prescaleReplicas         0     floor around launchAt
@@ -98,6 +101,7 @@ typedef struct fc_policy {
     uint32_t scale_down_stabilization_s;
     uint32_t scale_down_forecast_stabilization_s;
     uint32_t scale_down_max_step_percent;
+    uint32_t scale_down_max_step_pods; /* 0: the percent applies */
     uint32_t scale_down_period_s;
     int64_t launch_at_s;              /* 0: no schedule */
     uint32_t prescale_replicas;
@@ -113,6 +117,9 @@ int fc_policy_set(fc_policy *p, const char *path, const char *value);
 /* Checks the fields together (minReplicas <= maxReplicas, ...): 0 or
  * -EINVAL with *why (static text) set when why is not NULL. */
 int fc_policy_validate(const fc_policy *p, const char **why);
+/* The most replicas one scale-down step removes from current replicas:
+ * maxStepPods when set, else maxStepPercent of them; at least 1. */
+uint32_t fc_policy_scale_down_step(const fc_policy *p, uint32_t current);
 /* The weight of an event type (the default weight for unknown types). */
 double fc_policy_weight(const fc_policy *p, const char *type);
 /* Sets a type's weight (adds the type): 0, -EINVAL (bad name or weight) or

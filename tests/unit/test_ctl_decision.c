@@ -321,6 +321,30 @@ TEST(ctl_decide_fallback_steps_down_at_most_max_step_per_period)
     ctl_memory_free(&m);
 }
 
+TEST(ctl_decide_fallback_steps_down_by_max_step_pods)
+{
+    ctl_policy p = rpol(0, 50, 30);
+    p.scale_down_max_step_pods = 4;   /* replaces the 50 % */
+    ctl_memory m = { 0 };
+    ctl_decision d;
+    ctl_forecast f = fresh(25, NOW - STALE - 1);
+    static const uint32_t want[] = { 16, 12, 8, 4, 2 };
+    uint32_t cur = 20, steps = 0;
+    ctl_decide(&p, &f, cur, 0, NOW, STALE, HOLD, &m, &d);
+    for (unsigned s = 0; s <= 300; s += 5) {
+        ctl_decide(&p, &f, cur, 0, FB(s), STALE, HOLD, &m, &d);
+        if (d.replicas == cur)
+            continue;
+        REQUIRE(steps < sizeof want / sizeof want[0]);
+        CHECK_INT(d.replicas, want[steps]);
+        CHECK_INT(s, steps * 30);   /* once per period */
+        cur = d.replicas;
+        steps++;
+    }
+    CHECK_INT(steps, sizeof want / sizeof want[0]);
+    ctl_memory_free(&m);
+}
+
 TEST(ctl_decide_fresh_forecast_resets_the_fallback)
 {
     ctl_policy p = rpol(0, 50, 600);   /* one step per 10 minutes */

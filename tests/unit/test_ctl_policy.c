@@ -65,12 +65,14 @@ TEST(ctl_policy_scale_down_fields)
     CHECK_INT(p.scale_down_stabilization_s, 0);
     CHECK_INT(p.scale_down_max_step_percent, 100);
     CHECK_INT(p.scale_down_period_s, 3600);
-    /* one field set, the others default; maxStepPods is the predictor's
-     * business as little as it is ours: the percent stays at 50 */
+    CHECK_INT(p.scale_down_max_step_pods, 0);
+    /* one field set, the others default; a step in pods replaces the
+     * percent, which keeps its default */
     REQUIRE(parse("{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":5,"
                   "\"maxStepPods\":3}}", &p, err) == 0);
     CHECK_INT(p.scale_down_stabilization_s, 300);
     CHECK_INT(p.scale_down_max_step_percent, 50);
+    CHECK_INT(p.scale_down_max_step_pods, 3);
     CHECK_INT(p.scale_down_period_s, 5);
 }
 
@@ -119,6 +121,13 @@ TEST(ctl_policy_rejects_with_field_name)
           "spec.scaleDown.maxStepPercent" },
         { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"maxStepPercent\":101}}",
           "spec.scaleDown.maxStepPercent" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"maxStepPods\":0}}",
+          "spec.scaleDown.maxStepPods" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"maxReplicas\":10,\"scaleDown\":{\"maxStepPods\":11}}",
+          "spec.scaleDown.maxStepPods must not exceed spec.maxReplicas" },
+        { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"maxStepPods\":2,"
+          "\"maxStepPercent\":10}}",
+          "maxStepPercent or maxStepPods, not both" },
         { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":3601}}",
           "spec.scaleDown.periodSeconds" },
         { "{\"targetRef\":{\"name\":\"w\"},\"scaleDown\":{\"periodSeconds\":1.5}}",

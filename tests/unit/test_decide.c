@@ -162,3 +162,27 @@ TEST(decide_windows_are_bounded)
     decide_free(&d);
     CHECK_STR(decide_reason_name(DECIDE_STEP_LIMITED), "step-limited");
 }
+
+TEST(decide_scale_down_step_in_pods)
+{
+    fc_policy p;
+    policy(&p);
+    p.scale_down_stabilization_s = 0;
+    p.scale_down_forecast_stabilization_s = 0;
+    p.scale_down_max_step_pods = 3;   /* instead of 50 % */
+    p.scale_down_period_s = 10;
+    decide_t d;
+    REQUIRE(decide_init(&d, 0, 0) == 0);
+    decide_output o;
+    uint32_t cur = run(&d, &p, 0, 2000, -1, 2, &o);
+    CHECK_INT(cur, 20);
+    /* the forecast drops to 2 pods: 3 pods a step, one step per 10 s */
+    static const uint32_t want[] = { 17, 14, 11, 8, 5, 2 };
+    for (int i = 0; i < 6; i++) {
+        cur = run(&d, &p, 1 + 10 * i, 100, -1, cur, &o);
+        CHECK_INT(cur, want[i]);
+        CHECK_INT(o.reason, i < 5 ? DECIDE_STEP_LIMITED : DECIDE_MIN);
+        CHECK_INT(run(&d, &p, 5 + 10 * i, 100, -1, cur, &o), cur); /* within the period */
+    }
+    decide_free(&d);
+}

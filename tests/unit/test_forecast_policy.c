@@ -129,3 +129,22 @@ TEST(forecast_policy_validate_checks_fields_together)
     p.pod_capacity_rps = 0;
     CHECK_INT(fc_policy_validate(&p, &why), -EINVAL);
 }
+
+TEST(forecast_policy_scale_down_step_in_pods_or_percent)
+{
+    fc_policy p;
+    const char *why = NULL;
+    fc_policy_default(&p);
+    CHECK_INT(p.scale_down_max_step_pods, 0);
+    CHECK_INT(fc_policy_scale_down_step(&p, 40), 20); /* 50 % */
+    CHECK_INT(fc_policy_scale_down_step(&p, 1), 1);   /* at least one pod */
+    CHECK_INT(fc_policy_set(&p, "scaleDown.maxStepPods", "3"), 0);
+    CHECK_INT(fc_policy_scale_down_step(&p, 40), 3);  /* pods replace the percent */
+    CHECK_INT(fc_policy_scale_down_step(&p, 2), 3);   /* removal is capped by the caller */
+    CHECK_INT(fc_policy_set(&p, "scaleDown.maxStepPods", "0"), -ERANGE);
+    CHECK_INT(fc_policy_set(&p, "scaleDown.maxStepPods", "10001"), -ERANGE);
+    CHECK_INT(fc_policy_validate(&p, &why), 0);
+    p.scale_down_max_step_pods = 101; /* above maxReplicas (100) */
+    CHECK_INT(fc_policy_validate(&p, &why), -EINVAL);
+    CHECK(why && strstr(why, "maxStepPods"));
+}

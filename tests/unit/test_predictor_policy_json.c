@@ -69,13 +69,26 @@ TEST(predictor_policy_json_unknown_fields_are_counted_not_fatal)
 {
     pred_policy_doc doc;
     char err[256];
-    REQUIRE(parse("{\"spec\":{\"scaleDown\":{\"maxStepPods\":20},\"future\":{\"x\":1},"
+    REQUIRE(parse("{\"spec\":{\"scaleDown\":{\"maxStepPodz\":20},\"future\":{\"x\":1},"
                   "\"prediction\":{\"windowSeconds\":30}}}",
                   &doc, err, sizeof err) == 0);
     CHECK_INT(doc.unknown, 2);
-    CHECK(strcmp(doc.first_unknown, "scaleDown.maxStepPods") == 0 ||
+    CHECK(strcmp(doc.first_unknown, "scaleDown.maxStepPodz") == 0 ||
           strcmp(doc.first_unknown, "future.x") == 0);
     CHECK_INT(doc.pol.window_s, 30);
+}
+
+TEST(predictor_policy_json_reads_the_scale_down_step_in_pods)
+{
+    pred_policy_doc doc;
+    char err[256];
+    REQUIRE(parse("{\"spec\":{\"scaleDown\":{\"maxStepPods\":20}}}", &doc, err, sizeof err) == 0);
+    CHECK_INT(doc.unknown, 0);
+    CHECK_INT(doc.pol.scale_down_max_step_pods, 20);
+    CHECK_INT(parse("{\"spec\":{\"maxReplicas\":10,\"scaleDown\":{\"maxStepPods\":20}}}", &doc,
+                    err, sizeof err),
+              -EINVAL);
+    CHECK(strstr(err, "maxStepPods") != NULL);
 }
 
 TEST(predictor_policy_json_rejects_bad_values)
