@@ -13,6 +13,11 @@
 #                  Cache-Control, as in production)
 #   nginx-cache    nginx proxy_cache hits
 #   sidecar-cache  liftoff-sidecar micro-cache hits
+#   floor          bench/byte_relay.c: a relay that moves bytes between each
+#                  client connection and its own upstream connection and
+#                  parses nothing, with the system calls of a proxy at its
+#                  minimum; its CPU per request is the kernel's loopback TCP
+#                  cost under any proxy on this machine at this moment
 # All three proxies add X-Forwarded-For, as the sidecar always does. The
 # sidecar's adaptive concurrency limit is off (its static limit, 256, stays):
 # wrk keeps 64 requests in flight on a saturated CPU, so latency rises with
@@ -21,7 +26,8 @@
 # Printed:
 # rps, p50/p99 latency, each proxy's CPU seconds per 1,000 requests (from
 # /proc/PID/stat utime+stime), the sidecar's RSS idle and under load, the
-# ratios against the targets, then one JSON line.
+# ratios against the targets, the sidecar's CPU split into user and kernel
+# time beside the floor's, then one JSON line.
 #
 # Pinning (BENCH_PIN, default 1 on machines with 2 or more CPUs): wrk runs on
 # the last CPU, the origin and the proxy under test share the others. A load
@@ -50,8 +56,10 @@ bench_name=sidecar
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 bench_require "$bin" nginx haproxy wrk python3
+cc=${CC:-cc}
 [ -z "$baseline" ] || [ -x "$baseline" ] || { echo "bench-sidecar: $baseline is not a program" >&2; exit 2; }
 bench_start
+"$cc" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$out/byte_relay" bench/byte_relay.c
 wait_port_logs=1 # a proxy that does not come up says why in its log
 
 if [ "$pin" = 1 ]; then
@@ -174,7 +182,11 @@ srv "$bin" --listen "127.0.0.1:$sport" --upstream "127.0.0.1:$oport" \
   2>"$out/sidecar.log" &
 pids+=($!)
 sidecar_pid=$!
-ports=("$oport" "$nport" "$hport" "$sport" "$aport")
+fport=$(free_port)
+srv "$out/byte_relay" "$fport" "$oport" 2>"$out/relay.log" &
+pids+=($!)
+floor_pid=$!
+ports=("$oport" "$nport" "$hport" "$sport" "$aport" "$fport")
 if [ -n "$baseline" ]; then
   bport=$(free_port)
   baport=$(free_port)
@@ -191,7 +203,7 @@ sleep 0.5
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 sidecar_rss_idle=$(rss_kb "$sidecar_pid")
 
-names=(direct nginx haproxy sidecar nginx-cache sidecar-cache)
+names=(direct nginx haproxy sidecar nginx-cache sidecar-cache floor)
 declare -A url pid_of
 url[direct]="http://127.0.0.1:$oport/file.bin"
 url[nginx]="http://127.0.0.1:$nport/file.bin"
@@ -199,12 +211,14 @@ url[haproxy]="http://127.0.0.1:$hport/file.bin"
 url[sidecar]="http://127.0.0.1:$sport/file.bin"
 url[nginx-cache]="http://127.0.0.1:$nport/cached/file.bin"
 url[sidecar-cache]="http://127.0.0.1:$sport/cached/file.bin"
+url[floor]="http://127.0.0.1:$fport/file.bin"
 pid_of[direct]=$origin_pid
 pid_of[nginx]=$nginx_pid
 pid_of[haproxy]=$haproxy_pid
 pid_of[sidecar]=$sidecar_pid
 pid_of[nginx-cache]=$nginx_pid
 pid_of[sidecar-cache]=$sidecar_pid
+pid_of[floor]=$floor_pid
 if [ -n "$baseline" ]; then
   names+=(baseline baseline-cache)
   url[baseline]="http://127.0.0.1:$bport/file.bin"
@@ -236,7 +250,8 @@ if [ "$warmup" != 0 ]; then
   for n in "${names[@]}"; do wrk_run "$n" "$warmup" /dev/null; done
 fi
 
-declare -A rps_l p50_l p99_l cpu_l errs
+declare -A rps_l p50_l p99_l cpu_l usr_l errs
+user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 ratio_proxy_l="" ratio_cache_l="" ratio_hap_l="" ratio_base_l="" ratio_basec_l=""
 nerrs=0
 rss_load_max=0
@@ -246,11 +261,13 @@ for ((r = 0; r < rounds; r++)); do
     res="$out/wrk-$n-$r"
     pid=${pid_of[$n]}
     t0=$(cpu_ticks "$pid")
+    u0=$(user_ticks "$pid")
     if [ "$pid" = "$sidecar_pid" ]; then
       (sleep "$(awk -v s="$seconds" 'BEGIN { print s / 2 }')"; rss_kb "$sidecar_pid" >"$out/rss-$n-$r") &
     fi
     wrk_run "$n" "$seconds" "$res"
     t1=$(cpu_ticks "$pid")
+    u1=$(user_ticks "$pid")
     wait_rss=$(cat "$out/rss-$n-$r" 2>/dev/null || echo 0)
     [ "$wait_rss" -gt "$rss_load_max" ] && rss_load_max=$wait_rss
     rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$res")
@@ -263,6 +280,7 @@ for ((r = 0; r < rounds; r++)); do
     p50_l[$n]+="$p50 "
     p99_l[$n]+="$p99 "
     cpu_l[$n]+="$cpu "
+    usr_l[$n]+="$(awk -v t=$((u1 - u0)) -v hz="$hz" -v n="$total" 'BEGIN { printf "%.4f", (n ? t / hz / n * 1000 : 0) }') "
     if [ -n "$bad" ]; then errs[$n]+="$bad"; nerrs=$((nerrs + 1)); fi
     eval "rps_r_${n/-/_}=$rps"
     printf '  round %d %-14s %8s rps  p50 %7.3f ms  p99 %7.3f ms  %s CPU s/1k req %s\n' \
@@ -280,7 +298,7 @@ for ((r = 0; r < rounds; r++)); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-declare -A RPS P50 P99 CPU
+declare -A RPS P50 P99 CPU USR
 echo
 # Medians, and the best round of each (highest rps, least CPU): other
 # processes only ever slow a round down, so the best rounds show what each
@@ -293,6 +311,7 @@ for n in "${names[@]}"; do
   P50[$n]=$(median <<<"${p50_l[$n]}")
   P99[$n]=$(median <<<"${p99_l[$n]}")
   CPU[$n]=$(median <<<"${cpu_l[$n]}")
+  USR[$n]=$(median <<<"${usr_l[$n]}")
   BRPS[$n]=$(best '$p' <<<"${rps_l[$n]}")
   BCPU[$n]=$(best 1p <<<"${cpu_l[$n]}")
   printf '%-14s %9.0f %9.3f %9.3f %14.4f   %9.0f %14.4f%s\n' "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${CPU[$n]}" \
@@ -327,6 +346,12 @@ echo "  cache hits    sidecar micro-cache / nginx proxy_cache = $r_cache  [>= 1.
 echo "  sidecar RSS   idle $rss_idle_mb MB, under load $rss_load_mb MB  [idle <= 8 MB: $(verdict "$(calc "$rss_idle_mb <= 8")")]"
 echo "  sidecar CPU   $cpu_sc s per 1,000 requests proxied, ${CPU[sidecar-cache]} per 1,000 hits" \
   "(nginx ${CPU[nginx]}, HAProxy ${CPU[haproxy]})  [<= 0.02: $(verdict "$(calc "$cpu_sc <= 0.02")")]"
+calc4() { awk "BEGIN { printf \"%.4f\", ($1) }"; }
+sys_sc=$(calc4 "$cpu_sc - ${USR[sidecar]}")
+sys_floor=$(calc4 "${CPU[floor]} - ${USR[floor]}")
+echo "  floor         a byte relay (no HTTP, the same system calls) ${CPU[floor]} s per 1,000 requests" \
+  "(kernel $sys_floor), $(awk -v f="${CPU[floor]}" 'BEGIN { printf "%.0f", 100 * f / 0.02 }')% of the 0.02 target;" \
+  "the sidecar: user ${USR[sidecar]} + kernel $sys_sc, $(calc4 "$cpu_sc - ${CPU[floor]}") above the floor"
 if [ -n "$baseline" ]; then
   r_base=$(calc "$(median <<<"$ratio_base_l")")
   r_basec=$(calc "$(median <<<"$ratio_basec_l")")
@@ -344,6 +369,7 @@ json+=",\"ratio_sidecar_vs_best_proxy\":$r_proxy,\"ratio_haproxy_vs_nginx\":$r_h
 json+=",\"added_p99_ms_sidecar\":$added_sc,\"added_p99_ms_nginx\":$added_ngx,\"added_p99_ms_haproxy\":$added_hap"
 json+=",\"best_ratio_sidecar_vs_best_proxy\":$b_proxy,\"best_ratio_cache_sidecar_vs_nginx\":$b_cache"
 json+=",\"ratio_cache_sidecar_vs_nginx\":$r_cache,\"ratio_nginx_cache_vs_direct\":$r_ngxcache_direct"
+json+=",\"sidecar_user_cpu_s_per_1k\":${USR[sidecar]},\"floor_user_cpu_s_per_1k\":${USR[floor]}"
 json+=",\"sidecar_rss_idle_mb\":$rss_idle_mb,\"sidecar_rss_load_mb\":$rss_load_mb"
 [ -n "$baseline" ] && json+=",\"ratio_sidecar_vs_baseline\":$r_base,\"ratio_cache_vs_baseline\":$r_basec"
 json+=",\"errors\":$([ "$nerrs" -eq 0 ] && echo false || echo true)}"
