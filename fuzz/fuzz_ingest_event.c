@@ -84,7 +84,7 @@ static void request(const char *in, size_t len)
     ingest_route_kind kind =
         ingest_route_match(req.path.p, req.path.len, "producthunt", "default", &rt);
     if (kind == INGEST_ROUTE_WEBHOOK || kind == INGEST_ROUTE_EVENTS)
-        assert(ingest_launch_valid(rt.launch, strlen(rt.launch)));
+        assert(launch_name_valid(rt.launch, strlen(rt.launch)));
     const http_header *ct = http_header_find(hdrs, req.nheaders, "Content-Type");
     if (ct)
         (void)ingest_content_type_is_json(ct->value.p, ct->value.len);
@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ingest_replay_check_header(in, len, 1700000000000LL, 300000);
         if (ingest_ts_parse(in, len, &ms) == 0)
             assert(ms >= 0 && ms <= INGEST_TS_MAX_MS);
-        (void)ingest_launch_valid(in, len);
+        (void)launch_name_valid(in, len);
         break;
     }
     case 4:

@@ -54,19 +54,6 @@ const char ingest_append_lua[] =
     "if #undo < #claim then redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen) end\n"
     "return out\n";
 
-bool ingest_launch_valid(const char *name, size_t len)
-{
-    if (len == 0 || len > INGEST_LAUNCH_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
 /* Appends one argument (len bytes). */
 static void push(ingest_append_args *a, size_t *k, const char *s, size_t len)
 {

@@ -38,7 +38,6 @@
 
 #include "event.h"
 
-#define INGEST_LAUNCH_MAX 64          /* launch name bytes: [A-Za-z0-9_.-] */
 #define INGEST_STREAM_ID_MAX 48       /* "1700000000000-0" and then some */
 #define INGEST_MAXLEN_DEFAULT 1000000u
 #define INGEST_DEDUPE_TTL_DEFAULT_S 86400u
@@ -66,10 +65,6 @@ typedef struct ingest_append_result {
     char stream_id[INGEST_STREAM_ID_MAX]; /* "" for a duplicate; the error text
                                            * (cut short) for a failure */
 } ingest_append_result;
-
-/* Whether name is a usable launch name (1..INGEST_LAUNCH_MAX of
- * A-Z a-z 0-9 _ - .). */
-bool ingest_launch_valid(const char *name, size_t len);
 
 /* The dedupe bucket of unix time now_s for a window of ttl_s seconds. */
 uint64_t ingest_dedupe_bucket(int64_t now_s, uint64_t ttl_s);

@@ -136,6 +136,39 @@ static void scan_ws(scan *s)
 
 static bool scan_value(scan *s, int depth, int max_depth);
 
+/* At an opening bracket: consumes it and the whitespace after it; true if
+ * the closing bracket follows at once (consumed too: the container is empty). */
+static inline bool scan_open_empty(scan *s, char close)
+{
+    s->p++;
+    scan_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return true;
+    }
+    return false;
+}
+
+enum { SCAN_BAD = -1, SCAN_MORE, SCAN_CLOSED };
+
+/* After a member or element: consumes a ',' and the whitespace after it
+ * (SCAN_MORE) or the closing bracket (SCAN_CLOSED); SCAN_BAD otherwise. */
+static inline int scan_after_item(scan *s, char close)
+{
+    scan_ws(s);
+    if (s->p >= s->end)
+        return SCAN_BAD;
+    if (*s->p == close) {
+        s->p++;
+        return SCAN_CLOSED;
+    }
+    if (*s->p != ',')
+        return SCAN_BAD;
+    s->p++;
+    scan_ws(s);
+    return SCAN_MORE;
+}
+
 /* At an opening quote: a string of printable ASCII without escapes. */
 static bool scan_string(scan *s, const char **start, size_t *len)
 {
@@ -195,12 +228,8 @@ static bool scan_object(scan *s, int depth, int max_depth, ingest_json_member *w
 {
     const char *keys[INGEST_JSON_SCAN_KEYS_MAX];
     size_t klen[INGEST_JSON_SCAN_KEYS_MAX], nk = 0;
-    s->p++;
-    scan_ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
+    if (scan_open_empty(s, '}'))
         return true;
-    }
     for (;;) {
         if (s->p >= s->end || *s->p != '"' || nk == INGEST_JSON_SCAN_KEYS_MAX)
             return false;
@@ -242,42 +271,22 @@ static bool scan_object(scan *s, int depth, int max_depth, ingest_json_member *w
                 m->len = (size_t)(s->p - vs);
             }
         }
-        scan_ws(s);
-        if (s->p >= s->end)
-            return false;
-        if (*s->p == '}') {
-            s->p++;
-            return true;
-        }
-        if (*s->p != ',')
-            return false;
-        s->p++;
-        scan_ws(s);
+        int next = scan_after_item(s, '}');
+        if (next != SCAN_MORE)
+            return next == SCAN_CLOSED;
     }
 }
 
 static bool scan_array(scan *s, int depth, int max_depth)
 {
-    s->p++;
-    scan_ws(s);
-    if (s->p < s->end && *s->p == ']') {
-        s->p++;
+    if (scan_open_empty(s, ']'))
         return true;
-    }
     for (;;) {
         if (!scan_value(s, depth + 1, max_depth))
             return false;
-        scan_ws(s);
-        if (s->p >= s->end)
-            return false;
-        if (*s->p == ']') {
-            s->p++;
-            return true;
-        }
-        if (*s->p != ',')
-            return false;
-        s->p++;
-        scan_ws(s);
+        int next = scan_after_item(s, ']');
+        if (next != SCAN_MORE)
+            return next == SCAN_CLOSED;
     }
 }
 

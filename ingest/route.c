@@ -30,7 +30,7 @@ ingest_route_kind ingest_route_match(const char *path, size_t len, const char *p
                                      const char *default_launch, ingest_route *out)
 {
     const char *q = memchr(path, '?', len);
-    char prefix[INGEST_LAUNCH_MAX + 32];
+    char prefix[LAUNCH_NAME_MAX + 32];
     size_t rest = 0;
     const char *launch = NULL;
     bool exact = false;
@@ -64,7 +64,7 @@ ingest_route_kind ingest_route_match(const char *path, size_t len, const char *p
         launch = default_launch;
         rest = strlen(default_launch);
     }
-    if (!ingest_launch_valid(launch, rest))
+    if (!launch_name_valid(launch, rest))
         return INGEST_ROUTE_NOT_FOUND;
     memcpy(out->launch, launch, rest);
     out->launch[rest] = '\0';

@@ -7,7 +7,7 @@
  *   /healthz  /readyz  /metrics
  *
  * A query string is ignored; a trailing slash is not accepted; a launch
- * name must satisfy ingest_launch_valid() or the path is not found.
+ * name must satisfy launch_name_valid() or the path is not found.
  */
 #ifndef LIFTOFF_INGEST_ROUTE_H
 #define LIFTOFF_INGEST_ROUTE_H
@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "append_script.h"
+#include "launch_name.h"
 
 typedef enum ingest_route_kind {
     INGEST_ROUTE_NOT_FOUND = 0,
@@ -28,7 +29,7 @@ typedef enum ingest_route_kind {
 
 typedef struct ingest_route {
     ingest_route_kind kind;
-    char launch[INGEST_LAUNCH_MAX + 1]; /* webhook and events: the launch */
+    char launch[LAUNCH_NAME_MAX + 1]; /* webhook and events: the launch */
 } ingest_route;
 
 /* Matches path (len bytes, query allowed) for the webhook platform name;

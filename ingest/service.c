@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "launch_name.h"
 #include "log.h"
 #include "service_int.h"
 
@@ -139,13 +140,13 @@ int ingest_service_new(ev_loop *loop, const ingest_settings *s, ingest_service *
     svc->limits.max_batch = LO_MIN(s->batch_max, (size_t)INGEST_STORE_CALL_EVENTS_MAX);
     ev_timer_init(&svc->reload_timer, on_reload_timer, svc);
 
-    if (!ingest_launch_valid(svc->set.launch, strlen(svc->set.launch))) {
+    if (!launch_name_valid(svc->set.launch, strlen(svc->set.launch))) {
         snprintf(err, errlen, "--launch: \"%s\" is not 1..%d of A-Z a-z 0-9 _ - .",
-                 svc->set.launch, INGEST_LAUNCH_MAX);
+                 svc->set.launch, LAUNCH_NAME_MAX);
         rc = -EINVAL;
         goto fail;
     }
-    if (!ingest_launch_valid(svc->set.platform, strlen(svc->set.platform))) {
+    if (!launch_name_valid(svc->set.platform, strlen(svc->set.platform))) {
         snprintf(err, errlen, "--platform: \"%s\" is not a path segment of A-Z a-z 0-9 _ - .",
                  svc->set.platform);
         rc = -EINVAL;

@@ -3,10 +3,8 @@
 
 #include <stdlib.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -14,6 +12,7 @@
 #include <openssl/params.h>
 
 #include "common.h"
+#include "file_read.h"
 
 struct ingest_keyring {
     size_t n;
@@ -132,42 +131,23 @@ fail:
 
 int ingest_keyring_load(const char *path, ingest_keyring **out, char *err, size_t errlen)
 {
-    int rc = 0;
-    char *text = xmalloc(INGEST_SECRET_FILE_MAX + 1);
+    char *text = NULL;
     size_t len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     *out = NULL;
-    if (fd < 0) {
-        rc = -errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
+    int rc = file_read_all(path, INGEST_SECRET_FILE_MAX, &text, &len);
+    if (rc == -EFBIG) {
+        snprintf(err, errlen, "%s: larger than %d bytes", path, INGEST_SECRET_FILE_MAX);
+        return rc;
     }
-    for (;;) {
-        ssize_t n = read(fd, text + len, INGEST_SECRET_FILE_MAX + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > INGEST_SECRET_FILE_MAX) {
-            rc = -EFBIG;
-            snprintf(err, errlen, "%s: larger than %d bytes", path, INGEST_SECRET_FILE_MAX);
-            goto out;
-        }
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+        return rc;
     }
     char why[160] = "";
     rc = ingest_keyring_parse(text, len, out, why, sizeof(why));
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, why);
-out:
-    if (fd >= 0)
-        close(fd);
-    OPENSSL_cleanse(text, INGEST_SECRET_FILE_MAX + 1);
+    OPENSSL_cleanse(text, len);
     free(text);
     return rc;
 }

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "common.h"
+#include "launch_name.h"
 
 typedef struct store_job {
     struct store_job *next;
-    char launch[INGEST_LAUNCH_MAX + 1];
+    char launch[LAUNCH_NAME_MAX + 1];
     const ingest_event *evs;
     size_t n;
     ingest_store_cb *cb;
@@ -228,7 +229,7 @@ int ingest_store_append(ingest_store *s, const char *launch, const ingest_event 
                         ingest_store_cb *cb, void *arg)
 {
     size_t ll = strlen(launch);
-    if (n == 0 || n > INGEST_STORE_CALL_EVENTS_MAX || !ingest_launch_valid(launch, ll) || !cb)
+    if (n == 0 || n > INGEST_STORE_CALL_EVENTS_MAX || !launch_name_valid(launch, ll) || !cb)
         return -EINVAL;
     if (s->st.inflight + n > s->o.inflight_max) {
         s->st.rejected++;

@@ -2,16 +2,15 @@
  * (see config.h; the value parsers are in config_parse.c). */
 #include "config.h"
 #include "common.h"
+#include "file_read.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 extern char **environ;
 
@@ -94,10 +93,24 @@ static void format_bytes(char *out, size_t len, double bytes)
 
 static bool has_range(const cfg_option *o) { return o->min != 0 || o->max != 0; }
 
+/* form, followed by ", from MIN to MAX" (each written by fmt) when the
+ * option has a range. */
+static void describe_ranged(const cfg_option *o, char *out, size_t len, const char *form,
+                            void (*fmt)(char *, size_t, double))
+{
+    char lo[32], hi[32];
+    if (!has_range(o)) {
+        snprintf(out, len, "%s", form);
+        return;
+    }
+    fmt(lo, sizeof lo, o->min);
+    fmt(hi, sizeof hi, o->max);
+    snprintf(out, len, "%s, from %s to %s", form, lo, hi);
+}
+
 /* The accepted form of an option's values, for errors and help. */
 static void describe_form(const cfg_option *o, char *out, size_t len)
 {
-    char lo[32], hi[32];
     switch (o->type) {
     case CFG_T_STRING:
         snprintf(out, len, "a string of at most %d bytes", CFG_VALUE_MAX);
@@ -124,18 +137,10 @@ static void describe_form(const cfg_option *o, char *out, size_t len)
             snprintf(out, len, "a finite number");
         return;
     case CFG_T_DURATION:
-        format_ms(lo, sizeof lo, o->min);
-        format_ms(hi, sizeof hi, o->max);
-        snprintf(out, len, "a duration like 250ms, 5s, 2m, 1h or 1m30s%s%s%s%s",
-                 has_range(o) ? ", from " : "", has_range(o) ? lo : "",
-                 has_range(o) ? " to " : "", has_range(o) ? hi : "");
+        describe_ranged(o, out, len, "a duration like 250ms, 5s, 2m, 1h or 1m30s", format_ms);
         return;
     case CFG_T_SIZE:
-        format_bytes(lo, sizeof lo, o->min);
-        format_bytes(hi, sizeof hi, o->max);
-        snprintf(out, len, "a size like 4096, 16k, 64KiB or 1MiB%s%s%s%s",
-                 has_range(o) ? ", from " : "", has_range(o) ? lo : "",
-                 has_range(o) ? " to " : "", has_range(o) ? hi : "");
+        describe_ranged(o, out, len, "a size like 4096, 16k, 64KiB or 1MiB", format_bytes);
         return;
     }
     snprintf(out, len, "a value");
@@ -183,18 +188,21 @@ static int bad_value(const cfg_option *o, const source *src, const char *value, 
     return -EINVAL;
 }
 
-static void secret_free_str(char *s) { cfg_secret_free(s, s ? strlen(s) : 0); }
+/* Frees a string value, wiping it first when it is a secret's. */
+static void value_free(char *s, bool secret)
+{
+    if (secret)
+        cfg_secret_free(s, s ? strlen(s) : 0);
+    else
+        free(s);
+}
 
 /* ---- storing values ---- */
 
 static void list_clear(cfg_list *l, bool secret)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        if (secret)
-            secret_free_str(l->items[i]);
-        else
-            free(l->items[i]);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        value_free(l->items[i], secret);
     free(l->items);
     l->items = NULL;
     l->n = 0;
@@ -241,10 +249,7 @@ static int set_value(const cfg_option *o, const source *src, const char *v, char
         return bad_value(o, src, v, "too long", err, errlen);
     switch (o->type) {
     case CFG_T_STRING:
-        if (o->flags & CFG_SECRET)
-            secret_free_str(*o->dst.s);
-        else
-            free(*o->dst.s);
+        value_free(*o->dst.s, o->flags & CFG_SECRET);
         *o->dst.s = xstrdup(v);
         return 0;
     case CFG_T_LIST:
@@ -485,7 +490,7 @@ void cfg_usage(const cfg_spec *spec, FILE *out)
         fprintf(out, "      %s; ", form);
         if (o->flags & CFG_REQUIRED)
             fprintf(out, "required");
-        else if (o->def && (o->flags & CFG_SECRET))
+        else if (o->def && *o->def && (o->flags & CFG_SECRET))
             fprintf(out, "default (set)");
         else if (o->def && *o->def)
             fprintf(out, "default %s", o->def);
@@ -524,10 +529,7 @@ void cfg_free(const cfg_spec *spec)
             continue;
         switch (o->type) {
         case CFG_T_STRING:
-            if (o->flags & CFG_SECRET)
-                secret_free_str(*o->dst.s);
-            else
-                free(*o->dst.s);
+            value_free(*o->dst.s, o->flags & CFG_SECRET);
             *o->dst.s = NULL;
             break;
         case CFG_T_LIST:
@@ -549,52 +551,23 @@ void cfg_free(const cfg_spec *spec)
 
 int cfg_read_secret_file(const char *path, size_t max, char **out, size_t *outlen)
 {
-    int rc = 0;
     char *buf = NULL;
-    size_t len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    if (max == 0 || max > SIZE_MAX - 2) {
-        rc = -EINVAL;
-        goto out;
-    }
-    buf = xmalloc(max + 2);
-    /* Read up to max + 1 bytes: one more than allowed reveals a too-big file. */
-    while (len <= max) {
-        ssize_t n = read(fd, buf + len, max + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    if (len > max) {
-        rc = -EFBIG;
-        goto out;
-    }
+    size_t got = 0;
+    int rc = file_read_all(path, max, &buf, &got);
+    if (rc < 0)
+        return rc;
+    size_t len = got;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
     if (len == 0) {
-        rc = -ENODATA;
-        goto out;
+        cfg_secret_free(buf, got);
+        return -ENODATA;
     }
     buf[len] = '\0';
     *out = buf;
     if (outlen)
         *outlen = len;
-    buf = NULL;
-out:
-    if (buf) {
-        explicit_bzero(buf, max + 2);
-        free(buf);
-    }
-    close(fd);
-    return rc;
+    return 0;
 }
 
 void cfg_secret_free(char *secret, size_t len)

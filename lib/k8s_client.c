@@ -136,6 +136,41 @@ void k8s__op_del(k8s_client *c, k8s__op *op)
     op->prev = op->next = NULL;
 }
 
+bool k8s__op_leave(k8s_client *c, k8s__op *op)
+{
+    op->busy--;
+    if (op->free_pending && !op->busy) {
+        k8s__op_del(c, op);
+        op->free(op);
+        return false;
+    }
+    return true;
+}
+
+void k8s__op_release(k8s_client *c, k8s__op *op)
+{
+    if (op->busy) {
+        op->free_pending = true;
+        return;
+    }
+    k8s__op_del(c, op);
+    op->free(op);
+}
+
+void k8s__res_dup(k8s_res *out, const k8s_res *r)
+{
+    out->group = xstrdup(r->group ? r->group : "");
+    out->version = xstrdup(r->version);
+    out->resource = xstrdup(r->resource);
+}
+
+void k8s__res_free(k8s_res *r)
+{
+    free((char *)r->group);
+    free((char *)r->version);
+    free((char *)r->resource);
+}
+
 /* ---- one transfer ---- */
 
 static void set_blob(CURL *e, CURLoption opt, const k8s_blob *b)

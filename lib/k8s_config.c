@@ -3,9 +3,9 @@
 #include "k8s_config.h"
 #include "k8s_int.h"
 #include "common.h"
+#include "file_read.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,48 +24,7 @@ void k8s__blob_free(k8s_blob *b)
 
 int k8s__read_file(const char *path, size_t max, k8s_blob *out)
 {
-    int rc = 0;
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= max + 1) {
-                rc = -EFBIG;
-                goto out;
-            }
-            cap = cap ? LO_MIN(cap * 2, max + 1) : LO_MIN((size_t)4096, max + 1);
-            data = xrealloc(data, cap + 1);
-        }
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    if (len > max) {
-        rc = -EFBIG;
-        goto out;
-    }
-    data = xrealloc(data, len + 1);
-    data[len] = '\0';
-    out->data = data;
-    out->len = len;
-    data = NULL;
-out:
-    if (data) {
-        explicit_bzero(data, len);
-        free(data);
-    }
-    close(fd);
-    return rc;
+    return file_read_all(path, max, &out->data, &out->len);
 }
 
 void k8s_config_free(k8s_config *c)

@@ -22,8 +22,7 @@ typedef struct list_ctx list_ctx;
 struct k8s_informer {
     k8s__op op;             /* first: the client frees it with the client */
     k8s_client *c;
-    char *group, *version, *resource;
-    k8s_res res;
+    k8s_res res;            /* a copy (k8s__res_dup) */
     char *ns;
     char *label_selector, *field_selector;
     uint32_t page_size;
@@ -36,8 +35,6 @@ struct k8s_informer {
     unsigned quick_expiries;/* 410s with no event since the last list */
     ev_timer timer;         /* the next list */
     k8s_watch *watch;
-    int busy;
-    bool free_pending;
     k8s_informer_stats st;
     k8s_informer_cbs cbs;
     void *arg;
@@ -73,9 +70,7 @@ static void really_free(k8s_informer *inf)
     }
     k8s_watch_free(inf->watch);
     json_decref(inf->cache);
-    free(inf->group);
-    free(inf->version);
-    free(inf->resource);
+    k8s__res_free(&inf->res);
     free(inf->ns);
     free(inf->label_selector);
     free(inf->field_selector);
@@ -94,26 +89,8 @@ static void ctx_free(k8s__op *op)
 
 void k8s_informer_free(k8s_informer *inf)
 {
-    if (!inf)
-        return;
-    if (inf->busy) {
-        inf->free_pending = true;
-        return;
-    }
-    k8s__op_del(inf->c, &inf->op);
-    really_free(inf);
-}
-
-/* Leaves a callback section; true if the informer is still there. */
-static bool leave(k8s_informer *inf)
-{
-    inf->busy--;
-    if (inf->free_pending && !inf->busy) {
-        k8s__op_del(inf->c, &inf->op);
-        really_free(inf);
-        return false;
-    }
-    return true;
+    if (inf)
+        k8s__op_release(inf->c, &inf->op);
 }
 
 /* ---- callbacks to the owner ---- */
@@ -179,7 +156,7 @@ static void apply_list(k8s_informer *inf, json_t *items, const char *rv)
     snprintf(inf->rv, sizeof inf->rv, "%s", rv);
     bool first = !inf->synced;
     inf->synced = true;
-    inf->busy++;
+    inf->op.busy++;
     const char *k;
     json_t *obj;
     json_object_foreach(fresh, k, obj) {
@@ -188,11 +165,11 @@ static void apply_list(k8s_informer *inf, json_t *items, const char *rv)
             report_add(inf, obj);
         else if (!same_version(was, obj))
             report_update(inf, was, obj);
-        if (inf->free_pending)
+        if (inf->op.free_pending)
             break;
     }
     json_object_foreach(old, k, obj) {
-        if (inf->free_pending)
+        if (inf->op.free_pending)
             break;
         if (!json_object_get(fresh, k)) {
             if (!first)
@@ -203,9 +180,9 @@ static void apply_list(k8s_informer *inf, json_t *items, const char *rv)
     json_decref(old);
     json_decref(fresh);
     inf->st.lists++;
-    if (!inf->free_pending && inf->cbs.on_synced)
+    if (!inf->op.free_pending && inf->cbs.on_synced)
         inf->cbs.on_synced(inf, inf->arg);
-    if (!leave(inf))
+    if (!k8s__op_leave(inf->c, &inf->op))
         return;
     if (!inf->watch) {
         inf->wopts.label_selector = inf->label_selector;
@@ -277,13 +254,13 @@ static void on_watch(k8s_watch *w, const k8s_watch_event *ev, void *arg)
             return;
         json_t *old = json_incref(json_object_get(inf->cache, key));
         json_object_set(inf->cache, key, ev->object);
-        inf->busy++;
+        inf->op.busy++;
         if (!old)
             report_add(inf, ev->object);
         else if (!same_version(old, ev->object))
             report_update(inf, old, ev->object);
         json_decref(old);
-        leave(inf);
+        k8s__op_leave(inf->c, &inf->op);
         return;
     }
     case K8S_EV_DELETED: {
@@ -292,9 +269,9 @@ static void on_watch(k8s_watch *w, const k8s_watch_event *ev, void *arg)
         if (k8s_object_key(ev->object, key) < 0 || !json_object_get(inf->cache, key))
             return;
         json_object_del(inf->cache, key);
-        inf->busy++;
+        inf->op.busy++;
         report_delete(inf, ev->object);
-        leave(inf);
+        k8s__op_leave(inf->c, &inf->op);
         return;
     }
     case K8S_EV_BOOKMARK:
@@ -327,10 +304,7 @@ k8s_informer *k8s_informer_new(k8s_client *c, const k8s_res *r, const char *ns,
         return NULL;
     k8s_informer *inf = xcalloc(1, sizeof *inf);
     inf->c = c;
-    inf->group = xstrdup(r->group ? r->group : "");
-    inf->version = xstrdup(r->version);
-    inf->resource = xstrdup(r->resource);
-    inf->res = (k8s_res){ inf->group, inf->version, inf->resource };
+    k8s__res_dup(&inf->res, r);
     inf->ns = ns ? xstrdup(ns) : NULL;
     if (o) {
         inf->label_selector = o->label_selector ? xstrdup(o->label_selector) : NULL;

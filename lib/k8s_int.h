@@ -7,8 +7,9 @@
 #include "k8s_client.h"
 #include "k8s_config.h"
 
-/* Reads a whole file of at most max bytes into a NUL-terminated blob:
- * 0, -EFBIG or -errno. */
+/* Reads a whole file of at most max bytes into a NUL-terminated blob
+ * (file_read_all: nothing of it is left in freed memory): 0, -EFBIG or
+ * -errno. */
 int k8s__read_file(const char *path, size_t max, k8s_blob *out);
 /* Wipes and frees a blob. */
 void k8s__blob_free(k8s_blob *b);
@@ -24,14 +25,32 @@ enum { K8S__RETRY_NEVER, K8S__RETRY_IDEMPOTENT, K8S__RETRY_ALWAYS };
 int k8s__curl_rc(CURLcode code, int *retry);
 /* A multi-request operation (k8s_list_all, k8s_modify, watches) that the
  * client frees if it is itself freed first: embed it, register it while
- * requests of it are in flight, unregister it before calling back. */
+ * requests of it are in flight, unregister it before calling back.
+ *
+ * An operation whose owner may free it from inside a callback (watches,
+ * informers) counts those callbacks in busy: busy++ before one,
+ * k8s__op_leave() after it; the owner's free is k8s__op_release(), which
+ * waits for the outermost callback to end. */
 typedef struct k8s__op k8s__op;
 struct k8s__op {
     k8s__op *prev, *next;
     void (*free)(k8s__op *op);
+    int busy;               /* callbacks to the owner in progress */
+    bool free_pending;      /* released during one: freed when the last ends */
 };
 void k8s__op_add(k8s_client *c, k8s__op *op);
 void k8s__op_del(k8s_client *c, k8s__op *op);
+/* Ends a callback section: true if op still exists; false if the owner
+ * released it meanwhile and it has now been unregistered and freed. */
+bool k8s__op_leave(k8s_client *c, k8s__op *op);
+/* Unregisters and frees op, or marks it to be when the callbacks in
+ * progress end. */
+void k8s__op_release(k8s_client *c, k8s__op *op);
+
+/* Copies r into *out (group NULL becomes ""); free with k8s__res_free(). */
+void k8s__res_dup(k8s_res *out, const k8s_res *r);
+/* Frees a copy made by k8s__res_dup(). */
+void k8s__res_free(k8s_res *r);
 
 /* Takes a watch off the client's list: its owner (an informer) frees it. */
 typedef struct k8s_watch k8s_watch;

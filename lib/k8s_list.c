@@ -10,8 +10,7 @@
 typedef struct list_all {
     k8s__op op;             /* first: the client frees it with the client */
     k8s_client *c;
-    k8s_res res;
-    char *group, *version, *resource;
+    k8s_res res;            /* a copy (k8s__res_dup) */
     char *ns;
     char *label_selector, *field_selector, *resource_version;
     uint32_t limit;
@@ -27,9 +26,7 @@ static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 static void list_all_free(list_all *l)
 {
-    free(l->group);
-    free(l->version);
-    free(l->resource);
+    k8s__res_free(&l->res);
     free(l->ns);
     free(l->label_selector);
     free(l->field_selector);
@@ -133,10 +130,7 @@ int k8s_list_all(k8s_client *c, const k8s_res *r, const char *ns, const k8s_list
         return -EINVAL;
     list_all *l = xcalloc(1, sizeof *l);
     l->c = c;
-    l->group = xstrdup(r->group ? r->group : "");
-    l->version = xstrdup(r->version);
-    l->resource = xstrdup(r->resource);
-    l->res = (k8s_res){ l->group, l->version, l->resource };
+    k8s__res_dup(&l->res, r);
     l->ns = dup_or_null(ns);
     l->limit = o && o->limit ? o->limit : K8S_LIST_PAGE;
     if (o) {

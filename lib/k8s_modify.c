@@ -10,8 +10,7 @@
 typedef struct modify {
     k8s__op op;             /* first: the client frees it with the client */
     k8s_client *c;
-    k8s_res res;
-    char *group, *version, *resource;
+    k8s_res res;            /* a copy (k8s__res_dup) */
     char *ns, *name, *sub;
     unsigned conflicts;
     unsigned attempts;
@@ -23,9 +22,7 @@ typedef struct modify {
 
 static void modify_free(modify *m)
 {
-    free(m->group);
-    free(m->version);
-    free(m->resource);
+    k8s__res_free(&m->res);
     free(m->ns);
     free(m->name);
     free(m->sub);
@@ -108,10 +105,7 @@ int k8s_modify(k8s_client *c, const k8s_res *r, const char *ns, const char *name
         return -EINVAL;
     modify *m = xcalloc(1, sizeof *m);
     m->c = c;
-    m->group = xstrdup(r->group ? r->group : "");
-    m->version = xstrdup(r->version);
-    m->resource = xstrdup(r->resource);
-    m->res = (k8s_res){ m->group, m->version, m->resource };
+    k8s__res_dup(&m->res, r);
     m->ns = ns ? xstrdup(ns) : NULL;
     m->name = xstrdup(name);
     m->sub = sub ? xstrdup(sub) : NULL;

@@ -20,8 +20,7 @@
 struct k8s_watch {
     k8s__op op;             /* first: the client frees it with the client */
     k8s_client *c;
-    char *group, *version, *resource;
-    k8s_res res;
+    k8s_res res;            /* a copy (k8s__res_dup) */
     char *ns;
     char *label_selector, *field_selector;
     uint32_t timeout_s;
@@ -33,8 +32,6 @@ struct k8s_watch {
     unsigned failures;      /* consecutive failed streams */
     bool running;           /* wanted: not stopped, not expired */
     uint64_t gen;           /* bumped whenever the stream is replaced or dropped */
-    int busy;               /* inside a callback to the owner */
-    bool free_pending;      /* k8s_watch_free() was called from a callback */
     /* the current stream */
     long http_status;
     buf_t errbody;
@@ -54,9 +51,7 @@ static void really_free(k8s_watch *w)
     curlm_cancel(w->x);
     k8s_lines_free(&w->lines);
     buf_free(&w->errbody);
-    free(w->group);
-    free(w->version);
-    free(w->resource);
+    k8s__res_free(&w->res);
     free(w->ns);
     free(w->label_selector);
     free(w->field_selector);
@@ -70,15 +65,9 @@ static void op_free(k8s__op *op) { really_free((k8s_watch *)(void *)op); }
  * when this returns false). */
 static bool call(k8s_watch *w, const k8s_watch_event *ev)
 {
-    w->busy++;
+    w->op.busy++;
     w->cb(w, ev, w->arg);
-    w->busy--;
-    if (w->free_pending && !w->busy) {
-        k8s__op_del(w->c, &w->op);
-        really_free(w);
-        return false;
-    }
-    return true;
+    return k8s__op_leave(w->c, &w->op);
 }
 
 static void set_message(k8s_watch *w, const char *msg)
@@ -119,10 +108,10 @@ static int on_line(const char *line, size_t len, void *arg)
     /* Not call(): a free from the callback is carried out by on_data, once
      * the splitter (inside w) is done. */
     uint64_t gen = w->gen;
-    w->busy++;
+    w->op.busy++;
     w->cb(w, &ev, w->arg);
-    w->busy--;
-    if (w->free_pending || w->gen != gen)
+    w->op.busy--;
+    if (w->op.free_pending || w->gen != gen)
         rc = -ECANCELED; /* freed, stopped or replaced: drop the rest */
     k8s_watch_event_clear(&ev);
     return rc;
@@ -141,7 +130,7 @@ static int on_data(curlm_xfer *x, const char *data, size_t len, void *arg)
         return 0;
     }
     int rc = k8s_lines_feed(&w->lines, data, len, on_line, w);
-    if (w->free_pending) {
+    if (w->op.free_pending) {
         k8s__op_del(w->c, &w->op);
         really_free(w);
         return -1;
@@ -294,10 +283,7 @@ k8s_watch *k8s_watch_start(k8s_client *c, const k8s_res *r, const char *ns,
         return NULL;
     k8s_watch *w = xcalloc(1, sizeof *w);
     w->c = c;
-    w->group = xstrdup(r->group ? r->group : "");
-    w->version = xstrdup(r->version);
-    w->resource = xstrdup(r->resource);
-    w->res = (k8s_res){ w->group, w->version, w->resource };
+    k8s__res_dup(&w->res, r);
     w->ns = ns ? xstrdup(ns) : NULL;
     w->label_selector = o && o->label_selector ? xstrdup(o->label_selector) : NULL;
     w->field_selector = o && o->field_selector ? xstrdup(o->field_selector) : NULL;
@@ -345,10 +331,5 @@ void k8s_watch_free(k8s_watch *w)
         return;
     drop(w);
     w->running = false;
-    if (w->busy) {
-        w->free_pending = true;
-        return;
-    }
-    k8s__op_del(w->c, &w->op);
-    really_free(w);
+    k8s__op_release(w->c, &w->op);
 }

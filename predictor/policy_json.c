@@ -13,20 +13,6 @@
 /* Spec sections that belong to other components. */
 static const char *const skipped[] = { "targetRef", "prewarm", "sidecar", "mode" };
 
-bool pred_launch_valid(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0 || len > PRED_LAUNCH_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
 static bool is_skipped(const char *key)
 {
     for (size_t i = 0; i < sizeof skipped / sizeof skipped[0]; i++)
@@ -85,9 +71,9 @@ static int walk(pred_policy_doc *doc, const json_t *obj, const char *prefix, int
             continue;
         if (depth == 0 && strcmp(key, "redis") == 0) {
             const json_t *l = json_is_object(v) ? json_object_get(v, "launch") : NULL;
-            if (l && (!json_is_string(l) || !pred_launch_valid(json_string_value(l)))) {
+            if (l && (!json_is_string(l) || !launch_name_valid(json_string_value(l), strlen(json_string_value(l))))) {
                 snprintf(err, errlen, "redis.launch must be 1..%d of [A-Za-z0-9_.-]",
-                         PRED_LAUNCH_MAX);
+                         LAUNCH_NAME_MAX);
                 return -EINVAL;
             }
             if (l)

@@ -25,21 +25,18 @@
 #include <stddef.h>
 
 #include "forecast_policy.h"
+#include "launch_name.h"
 
 #define PRED_POLICY_JSON_MAX (64u << 10)  /* bytes */
 #define PRED_POLICY_DEPTH_MAX 8           /* nesting levels of the spec */
-#define PRED_LAUNCH_MAX 64                /* launch name: [A-Za-z0-9_.-]{1,64} */
 #define PRED_FIELD_MAX 128                /* dotted field path */
 
 typedef struct pred_policy_doc {
     fc_policy pol;                     /* defaults, then the document's fields */
-    char launch[PRED_LAUNCH_MAX + 1];  /* spec.redis.launch, or the default given */
+    char launch[LAUNCH_NAME_MAX + 1];  /* spec.redis.launch, or the default given */
     unsigned unknown;                  /* fields skipped as unknown */
     char first_unknown[PRED_FIELD_MAX];
 } pred_policy_doc;
-
-/* Whether name is a valid launch name. */
-bool pred_launch_valid(const char *name);
 
 /* Parses a policy document into *doc (starting from the defaults and
  * default_launch): 0, or -EINVAL with a reason in err. */

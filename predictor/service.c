@@ -294,8 +294,8 @@ static void copy_settings(pred *p, const pred_settings *s)
 
 static int check_settings(const pred_settings *s, char *err, size_t errlen)
 {
-    if (!s->launch || !pred_launch_valid(s->launch)) {
-        snprintf(err, errlen, "--launch must be 1..%d of [A-Za-z0-9_.-]", PRED_LAUNCH_MAX);
+    if (!s->launch || !launch_name_valid(s->launch, strlen(s->launch))) {
+        snprintf(err, errlen, "--launch must be 1..%d of [A-Za-z0-9_.-]", LAUNCH_NAME_MAX);
         return -EINVAL;
     }
     if (!s->group || !*s->group || strchr(s->group, ' ')) {

@@ -408,14 +408,22 @@ TEST(cfg_load_rejects_a_broken_table)
     CHECK(strstr(err, "the default of --n: invalid value \"ten\"") == err);
 }
 
-TEST(cfg_usage_lists_forms_defaults_and_env_names)
+/* cfg_usage()'s text for sp (the caller frees it), or NULL. */
+static char *usage_text(const cfg_spec *sp)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    REQUIRE(f);
-    cfg_usage(&spec, f);
+    if (!f)
+        return NULL;
+    cfg_usage(sp, f);
     fclose(f);
+    return text;
+}
+
+TEST(cfg_usage_lists_forms_defaults_and_env_names)
+{
+    char *text = usage_text(&spec);
     REQUIRE(text);
     CHECK(strstr(text, "Usage: liftoff-test [OPTIONS]\na test program\n") == text);
     CHECK(strstr(text, "  --workers=N\n      worker count\n      an integer from 1 to 64; "
@@ -426,6 +434,24 @@ TEST(cfg_usage_lists_forms_defaults_and_env_names)
     CHECK(strstr(text, "no default; env LIFTOFF_TOKEN") != NULL);
     CHECK(strstr(text, "  --help\n") != NULL);
     CHECK(strstr(text, "  --version\n") != NULL);
+    free(text);
+}
+
+TEST(cfg_usage_hides_a_secret_default_only_when_there_is_one)
+{
+    static char *a, *b;
+    static const cfg_option o[] = {
+        CFG_STRING("set-secret", &a, "redis://:pw@host", "a secret with a default",
+                   .flags = CFG_SECRET),
+        CFG_STRING("empty-secret", &b, "", "a secret without one", .flags = CFG_SECRET),
+        CFG_END,
+    };
+    const cfg_spec sp = { "liftoff-test", "1", NULL, o };
+    char *text = usage_text(&sp);
+    REQUIRE(text);
+    CHECK(strstr(text, "default (set); env LIFTOFF_SET_SECRET") != NULL);
+    CHECK(strstr(text, "pw@host") == NULL);
+    CHECK(strstr(text, "no default; env LIFTOFF_EMPTY_SECRET") != NULL);
     free(text);
 }
 

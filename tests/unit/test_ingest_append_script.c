@@ -91,17 +91,3 @@ TEST(ingest_append_reply_decoding)
     freeReplyObject(r);
     CHECK_INT(ingest_append_parse_reply(NULL, 1, res), -EPROTO);
 }
-
-TEST(ingest_append_launch_names)
-{
-    CHECK(ingest_launch_valid("default", 7));
-    CHECK(ingest_launch_valid("ph-2024.05_v2", 13));
-    CHECK(!ingest_launch_valid("", 0));
-    CHECK(!ingest_launch_valid("a b", 3));
-    CHECK(!ingest_launch_valid("a:b", 3));
-    CHECK(!ingest_launch_valid("a/b", 3));
-    char lng[INGEST_LAUNCH_MAX + 1];
-    memset(lng, 'x', sizeof(lng));
-    CHECK(!ingest_launch_valid(lng, sizeof(lng)));
-    CHECK(ingest_launch_valid(lng, sizeof(lng) - 1));
-}
