@@ -12,53 +12,36 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "buf.h"
+#include "admin_http.h"
 #include "common.h"
-#include "http_server.h"
 
 #include "controller_int.h"
 
 #define CTL_METRICS_BODY_MAX (8u << 20)   /* largest /metrics answer */
 
 struct ctl_admin {
-    http_server *http;
+    admin_http *http;
     ctl *c;
     metrics_counter *watch_restarts, *watch_expired, *relists;
 };
 
-static void on_request(http_req *r, void *arg)
+/* "ready: leader" / "ready: follower", or "not ready: <why>". */
+static bool ready_text(void *arg, char *text, size_t len)
 {
-    ctl_admin *a = arg;
-    const http_request *h = http_req_head(r);
-    if (h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD) {
-        http_res_header(r, "Allow", "GET, HEAD");
-        http_respond(r, 405, "text/plain", "method not allowed\n", 19);
-    } else if (http_path_is(h, "/healthz")) {
-        http_respond(r, 200, "text/plain", "ok\n", 3);
-    } else if (http_path_is(h, "/readyz")) {
-        if (!k8s_informer_synced(a->c->inf))
-            http_respond(r, 503, "text/plain", "not ready: policies not listed\n", 31);
-        else if (a->c->hpas && !k8s_informer_synced(a->c->hpas))
-            http_respond(r, 503, "text/plain", "not ready: HPAs not listed\n", 27);
-        else if (!rds_is_up(a->c->cmd))
-            http_respond(r, 503, "text/plain", "not ready: redis down\n", 22);
-        else if (a->c->leading)
-            http_respond(r, 200, "text/plain", "ready: leader\n", 14);
-        else
-            http_respond(r, 200, "text/plain", "ready: follower\n", 16);
-    } else if (http_path_is(h, "/metrics")) {
-        buf_t b;
-        buf_init(&b, CTL_METRICS_BODY_MAX);
-        if (metrics_write(a->c->reg, &b) < 0)
-            http_respond(r, 500, "text/plain", "metrics too large\n", 18);
-        else
-            http_respond(r, 200, METRICS_CONTENT_TYPE, buf_data(&b), buf_len(&b));
-        buf_free(&b);
-    } else {
-        http_respond(r, 404, "text/plain", "not found\n", 10);
-    }
+    const ctl *c = ((const ctl_admin *)arg)->c;
+    const char *why = NULL;
+    if (!k8s_informer_synced(c->inf))
+        why = "policies not listed";
+    else if (c->hpas && !k8s_informer_synced(c->hpas))
+        why = "HPAs not listed";
+    else if (!rds_is_up(c->cmd))
+        why = "redis down";
+    if (why)
+        snprintf(text, len, "not ready: %s", why);
+    else
+        snprintf(text, len, "ready: %s", c->leading ? "leader" : "follower");
+    return !why;
 }
 
 static void register_metrics(ctl *c)
@@ -134,14 +117,14 @@ int ctl_admin_start(ctl *c, char *err, size_t errlen)
     register_metrics(c);
     ctl_admin *a = xcalloc(1, sizeof *a);
     a->c = c;
-    http_server_opts o = {
-        .host = c->set.listen_host && *c->set.listen_host ? c->set.listen_host : NULL,
-        .port = c->set.listen_port,
-        .max_conns = 64,
-        .on_request = on_request,
+    const admin_http_routes rt = {
+        .metrics = c->reg,
+        .metrics_max = CTL_METRICS_BODY_MAX,
+        .ready = ready_text,
         .arg = a,
     };
-    int rc = http_server_start(c->loop, &o, &a->http, err, errlen);
+    int rc = admin_http_start(c->loop, c->set.listen_host, c->set.listen_port, &rt, &a->http,
+                              err, errlen);
     if (rc < 0) {
         free(a);
         return rc;
@@ -155,6 +138,6 @@ void ctl_admin_free(ctl_admin *a)
 {
     if (!a)
         return;
-    http_server_free(a->http);
+    admin_http_free(a->http);
     free(a);
 }

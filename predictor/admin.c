@@ -2,19 +2,16 @@
  * registration of its metrics (see admin.h). */
 #include "admin.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "buf.h"
+#include "admin_http.h"
 #include "common.h"
-#include "http_server.h"
 
 #include "service.h"
 
 struct pred_admin {
-    http_server *http;
+    admin_http *http;
     pred_metrics *m;
     pred_ready_fn *ready;
     void *arg;
@@ -23,37 +20,17 @@ struct pred_admin {
 static const double lag_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075,
                                       0.1,   0.25,   0.5,   1,    2.5,   5,    10 };
 
-static void on_request(http_req *r, void *arg)
+/* "ready", or "not ready: <why>". */
+static bool ready_text(void *arg, char *text, size_t len)
 {
     pred_admin *a = arg;
-    const http_request *h = http_req_head(r);
-    if (h->meth != HTTP_M_GET && h->meth != HTTP_M_HEAD) {
-        http_res_header(r, "Allow", "GET, HEAD");
-        http_respond(r, 405, "text/plain", "method not allowed\n", 19);
-        return;
+    const char *why = "not ready";
+    if (a->ready(a->arg, &why)) {
+        snprintf(text, len, "ready");
+        return true;
     }
-    if (http_path_is(h, "/healthz")) {
-        http_respond(r, 200, "text/plain", "ok\n", 3);
-    } else if (http_path_is(h, "/readyz")) {
-        const char *why = "not ready";
-        if (a->ready(a->arg, &why)) {
-            http_respond(r, 200, "text/plain", "ready\n", 6);
-        } else {
-            char body[128];
-            int n = snprintf(body, sizeof body, "not ready: %s\n", why);
-            http_respond(r, 503, "text/plain", body, (size_t)n < sizeof body ? (size_t)n : 0);
-        }
-    } else if (http_path_is(h, "/metrics")) {
-        buf_t b;
-        buf_init(&b, PRED_METRICS_BODY_MAX);
-        if (metrics_write(a->m->reg, &b) < 0)
-            http_respond(r, 500, "text/plain", "metrics too large\n", 18);
-        else
-            http_respond(r, 200, METRICS_CONTENT_TYPE, buf_data(&b), buf_len(&b));
-        buf_free(&b);
-    } else {
-        http_respond(r, 404, "text/plain", "not found\n", 10);
-    }
+    snprintf(text, len, "not ready: %s", why);
+    return false;
 }
 
 static void register_metrics(pred_metrics *m)
@@ -120,14 +97,13 @@ int pred_admin_new(ev_loop *loop, const char *host, int port, pred_metrics *m,
     a->ready = ready;
     a->arg = arg;
     register_metrics(m);
-    http_server_opts o = {
-        .host = host && *host ? host : NULL,
-        .port = port,
-        .max_conns = 64,
-        .on_request = on_request,
+    const admin_http_routes rt = {
+        .metrics = m->reg,
+        .metrics_max = PRED_METRICS_BODY_MAX,
+        .ready = ready_text,
         .arg = a,
     };
-    int rc = http_server_start(loop, &o, &a->http, err, errlen);
+    int rc = admin_http_start(loop, host, port, &rt, &a->http, err, errlen);
     if (rc < 0) {
         metrics_registry_free(m->reg);
         m->reg = NULL;
@@ -140,14 +116,14 @@ int pred_admin_new(ev_loop *loop, const char *host, int port, pred_metrics *m,
 
 int pred_admin_port(const pred_admin *a)
 {
-    return http_server_port(a->http);
+    return admin_http_port(a->http);
 }
 
 void pred_admin_free(pred_admin *a)
 {
     if (!a)
         return;
-    http_server_free(a->http);
+    admin_http_free(a->http);
     metrics_registry_free(a->m->reg);
     a->m->reg = NULL;
     free(a);

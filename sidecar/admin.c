@@ -1,5 +1,6 @@
-/* admin.c — the admin port: /healthz, /readyz, /metrics, /config, and
- * POST /purge and POST /warm for the micro-cache. */
+/* admin.c — the admin port: /healthz, /readyz and /metrics (admin_http),
+ * and the sidecar's own /config, and POST /purge and POST /warm for the
+ * micro-cache. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "admin_http.h"
 #include "buf.h"
 #include "cacheable.h"
 #include "common.h"
@@ -135,61 +137,86 @@ static void admin_warm(sidecar_service *svc, http_req *r)
     json_decref(root);
 }
 
-void sidecar_admin_handle(http_req *r, void *arg)
+/* "ready" once the upstream answered, until the drain starts. */
+static bool admin_ready(void *arg, char *text, size_t len)
+{
+    const sidecar_service *svc = arg;
+    const char *what = svc->draining         ? "draining"
+                       : !svc->upstream_seen ? "upstream not answered yet"
+                                             : "ready";
+    snprintf(text, len, "%s", what);
+    return !svc->draining && svc->upstream_seen;
+}
+
+/* Copies the limiter's and the cache's state into their gauges. */
+static void admin_refresh(void *arg)
+{
+    sidecar_service *svc = arg;
+    metrics_gauge_set(svc->g_inflight, svc->lim.inflight);
+    metrics_gauge_set(svc->g_queued, svc->lim.queued);
+    metrics_gauge_set(svc->g_limit, sidecar_limiter_limit(&svc->lim));
+    metrics_gauge_set(svc->g_factor, sidecar_service_factor(svc));
+    sidecar_cache_stats cs;
+    sidecar_cache_get_stats(svc->cache, &cs);
+    size_t waiting = 0;
+    for (const sidecar_flight *f = svc->flights.head; f; f = f->next)
+        waiting += f->nwaiters;
+    metrics_gauge_set(svc->g_cache_bytes, (double)cs.bytes);
+    metrics_gauge_set(svc->g_cache_entries, (double)cs.entries);
+    metrics_gauge_set(svc->g_cache_hits, (double)cs.hits);
+    metrics_gauge_set(svc->g_cache_misses, (double)cs.misses);
+    metrics_gauge_set(svc->g_cache_fills, (double)svc->flights.n);
+    metrics_gauge_set(svc->g_cache_waiting, (double)waiting);
+}
+
+/* GET /config: the factor, the limit and the rules as JSON. */
+static void admin_config(sidecar_service *svc, http_req *r)
+{
+    buf_t b;
+    buf_init(&b, ADMIN_BODY_MAX);
+    uint64_t age = sidecar_factor_age_ms(&svc->fac, ev_now(svc->loop));
+    buf_appendf(&b, "{\"factor\":%.4f,\"factorAgeMs\":", sidecar_service_factor(svc));
+    if (age == UINT64_MAX)
+        buf_append_str(&b, "null");
+    else
+        buf_appendf(&b, "%" PRIu64, age);
+    buf_appendf(&b, ",\"limit\":%u,\"draining\":%s,\"rules\":",
+                sidecar_limiter_limit(&svc->lim), svc->draining ? "true" : "false");
+    sidecar_rules_to_json(&svc->rules, &b);
+    buf_append_str(&b, "}\n");
+    http_respond(r, 200, "application/json", buf_data(&b), buf_len(&b));
+    buf_free(&b);
+}
+
+/* The sidecar's own paths. Any other method than GET and HEAD is answered
+ * 404 here, as the sidecar always did, rather than 405. */
+static bool admin_route(http_req *r, void *arg)
 {
     sidecar_service *svc = arg;
     const http_request *h = http_req_head(r);
     bool get = h->meth == HTTP_M_GET || h->meth == HTTP_M_HEAD;
-    if (http_path_is(h, "/healthz") && get) {
-        http_respond(r, 200, "text/plain", "ok\n", 3);
-    } else if (http_path_is(h, "/readyz") && get) {
-        if (svc->draining)
-            http_respond(r, 503, "text/plain", "draining\n", 9);
-        else if (!svc->upstream_seen)
-            http_respond(r, 503, "text/plain", "upstream not answered yet\n", 26);
-        else
-            http_respond(r, 200, "text/plain", "ready\n", 6);
-    } else if (http_path_is(h, "/metrics") && get) {
-        buf_t b;
-        buf_init(&b, ADMIN_BODY_MAX);
-        metrics_gauge_set(svc->g_inflight, svc->lim.inflight);
-        metrics_gauge_set(svc->g_queued, svc->lim.queued);
-        metrics_gauge_set(svc->g_limit, sidecar_limiter_limit(&svc->lim));
-        metrics_gauge_set(svc->g_factor, sidecar_service_factor(svc));
-        sidecar_cache_stats cs;
-        sidecar_cache_get_stats(svc->cache, &cs);
-        size_t waiting = 0;
-        for (const sidecar_flight *f = svc->flights.head; f; f = f->next)
-            waiting += f->nwaiters;
-        metrics_gauge_set(svc->g_cache_bytes, (double)cs.bytes);
-        metrics_gauge_set(svc->g_cache_entries, (double)cs.entries);
-        metrics_gauge_set(svc->g_cache_hits, (double)cs.hits);
-        metrics_gauge_set(svc->g_cache_misses, (double)cs.misses);
-        metrics_gauge_set(svc->g_cache_fills, (double)svc->flights.n);
-        metrics_gauge_set(svc->g_cache_waiting, (double)waiting);
-        metrics_write(svc->m, &b);
-        http_respond(r, 200, METRICS_CONTENT_TYPE, buf_data(&b), buf_len(&b));
-        buf_free(&b);
-    } else if (http_path_is(h, "/config") && get) {
-        buf_t b;
-        buf_init(&b, ADMIN_BODY_MAX);
-        uint64_t age = sidecar_factor_age_ms(&svc->fac, ev_now(svc->loop));
-        buf_appendf(&b, "{\"factor\":%.4f,\"factorAgeMs\":", sidecar_service_factor(svc));
-        if (age == UINT64_MAX)
-            buf_append_str(&b, "null");
-        else
-            buf_appendf(&b, "%" PRIu64, age);
-        buf_appendf(&b, ",\"limit\":%u,\"draining\":%s,\"rules\":",
-                    sidecar_limiter_limit(&svc->lim), svc->draining ? "true" : "false");
-        sidecar_rules_to_json(&svc->rules, &b);
-        buf_append_str(&b, "}\n");
-        http_respond(r, 200, "application/json", buf_data(&b), buf_len(&b));
-        buf_free(&b);
-    } else if (http_path_is(h, "/purge") && h->meth == HTTP_M_POST) {
+    if (http_path_is(h, "/config") && get)
+        admin_config(svc, r);
+    else if (http_path_is(h, "/purge") && h->meth == HTTP_M_POST)
         admin_purge(svc, r);
-    } else if (http_path_is(h, "/warm") && h->meth == HTTP_M_POST) {
+    else if (http_path_is(h, "/warm") && h->meth == HTTP_M_POST)
         admin_warm(svc, r);
-    } else {
+    else if (!get)
         http_respond(r, 404, "text/plain", "not found\n", 10);
-    }
+    else
+        return false;
+    return true;
+}
+
+void sidecar_admin_handle(http_req *r, void *arg)
+{
+    const admin_http_routes rt = {
+        .metrics = ((sidecar_service *)arg)->m,
+        .metrics_max = ADMIN_BODY_MAX,
+        .ready = admin_ready,
+        .route = admin_route,
+        .refresh = admin_refresh,
+        .arg = arg,
+    };
+    admin_http_handle(r, &rt);
 }
