@@ -44,9 +44,72 @@ static peer *origin(void)
     return p;
 }
 
-static char *url(const char *path)
+/* A listening socket nobody accepts from: connects succeed (the kernel
+ * completes the handshake), requests are never answered. */
+static int silent_listener(int *port)
 {
-    return xasprintf("http://127.0.0.1:%d%s", peer_port(origin()), path);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+#define FX_URLS_MAX 4
+
+/* One loop and one multi handle for a test; with a silent listener, also
+ * a URL on it that never answers. */
+typedef struct fx {
+    ev_loop *loop;
+    curlm *m;            /* NULL once a test freed it itself */
+    int lfd;             /* the silent listener, or -1 */
+    const char *hang;    /* a URL on it */
+    char *urls[FX_URLS_MAX];
+    int nurls;
+} fx;
+
+/* http://127.0.0.1:<port><path>, freed by fx_stop(). */
+static const char *fx_url_at(fx *f, int port, const char *path)
+{
+    if (f->nurls == FX_URLS_MAX)
+        abort();
+    return f->urls[f->nurls++] = xasprintf("http://127.0.0.1:%d%s", port, path);
+}
+
+static bool fx_start(fx *f, bool silent)
+{
+    memset(f, 0, sizeof *f);
+    f->lfd = -1;
+    int port = 0;
+    if (silent && (f->lfd = silent_listener(&port)) < 0)
+        return false;
+    f->loop = ev_loop_new();
+    f->m = curlm_new(f->loop);
+    if (silent)
+        f->hang = fx_url_at(f, port, "/");
+    return f->m != NULL;
+}
+
+static void fx_stop(fx *f)
+{
+    curlm_free(f->m);
+    ev_loop_free(f->loop);
+    if (f->lfd >= 0)
+        close(f->lfd);
+    for (int i = 0; i < f->nurls; i++)
+        free(f->urls[i]);
+}
+
+/* path on the file's nginx, freed by fx_stop(). */
+static const char *fx_url(fx *f, const char *path)
+{
+    return fx_url_at(f, peer_port(origin()), path);
 }
 
 /* Runs the loop until *done reaches want (or the hang guard); true if it did. */
@@ -56,6 +119,14 @@ static bool run_until(ev_loop *loop, const int *done, int want)
     while (*done < want && lo_mono_ms() < end)
         ev_run_once(loop, 50);
     return *done >= want;
+}
+
+/* Runs the loop until m has no transfer left (or the hang guard). */
+static void run_until_idle(ev_loop *loop, curlm *m)
+{
+    uint64_t end = lo_mono_ms() + WAIT_MAX_MS;
+    while (curlm_active(m) > 0 && lo_mono_ms() < end)
+        ev_run_once(loop, 50);
 }
 
 typedef struct outcome {
@@ -87,23 +158,18 @@ static void on_done(curlm_xfer *x, const curlm_result *r, void *arg)
 TEST(curl_loop_runs_50_concurrent_gets_on_one_loop)
 {
     REQUIRE(origin());
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
-    REQUIRE(m);
+    fx f;
+    REQUIRE(fx_start(&f, false));
     static outcome o[CONCURRENT];
     memset(o, 0, sizeof o);
     for (int i = 0; i < CONCURRENT; i++) {
-        char path[32];
-        snprintf(path, sizeof path, "/echo?i=%d", i);
-        char *u = url(path);
-        CHECK_INT(curlm_get(m, u, on_done, &o[i]), 0);
-        free(u);
+        char u[64];
+        snprintf(u, sizeof u, "http://127.0.0.1:%d/echo?i=%d", peer_port(origin()), i);
+        CHECK_INT(curlm_get(f.m, u, on_done, &o[i]), 0);
     }
-    CHECK_INT(curlm_active(m), CONCURRENT);
+    CHECK_INT(curlm_active(f.m), CONCURRENT);
     int total = 0;
-    uint64_t end = lo_mono_ms() + WAIT_MAX_MS;
-    while (curlm_active(m) > 0 && lo_mono_ms() < end)
-        ev_run_once(loop, 50);
+    run_until_idle(f.loop, f.m);
     for (int i = 0; i < CONCURRENT; i++) {
         char want[16];
         snprintf(want, sizeof want, "i=%d", i);
@@ -114,28 +180,26 @@ TEST(curl_loop_runs_50_concurrent_gets_on_one_loop)
         total += o[i].done;
     }
     CHECK_INT(total, CONCURRENT);
-    CHECK_INT(curlm_active(m), 0);
-    curlm_free(m);
-    ev_loop_free(loop);
+    CHECK_INT(curlm_active(f.m), 0);
+    fx_stop(&f);
 }
 
 TEST(curl_loop_reports_http_statuses_and_sends_headers)
 {
     REQUIRE(origin());
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
+    fx f;
+    REQUIRE(fx_start(&f, false));
     outcome a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
-    char *u1 = url("/missing"), *u2 = url("/teapot"), *u3 = url("/hdr"), *u4 = url("/small.txt");
-    CHECK_INT(curlm_get(m, u1, on_done, &a), 0);
-    CHECK_INT(curlm_get(m, u2, on_done, &b), 0);
-    curlm_xfer *x = curlm_xfer_new(m, u3, on_done, &c);
+    CHECK_INT(curlm_get(f.m, fx_url(&f, "/missing"), on_done, &a), 0);
+    CHECK_INT(curlm_get(f.m, fx_url(&f, "/teapot"), on_done, &b), 0);
+    curlm_xfer *x = curlm_xfer_new(f.m, fx_url(&f, "/hdr"), on_done, &c);
     curlm_xfer_add_header(x, "X-Test: liftoff");
     CHECK_INT(curlm_start(x), 0);
-    CHECK_INT(curlm_get(m, u4, on_done, &d), 0);
+    CHECK_INT(curlm_get(f.m, fx_url(&f, "/small.txt"), on_done, &d), 0);
     int sum = 0;
     uint64_t end = lo_mono_ms() + WAIT_MAX_MS;
     while ((sum = a.done + b.done + c.done + d.done) < 4 && lo_mono_ms() < end)
-        ev_run_once(loop, 50);
+        ev_run_once(f.loop, 50);
     CHECK_INT(sum, 4);
     CHECK_INT(a.code, CURLE_OK);
     CHECK_INT(a.status, 404);
@@ -146,69 +210,37 @@ TEST(curl_loop_reports_http_statuses_and_sends_headers)
     CHECK_STR(c.body, "x=liftoff");
     CHECK_INT(d.status, 200);
     CHECK_STR(d.body, "hello from nginx\n");
-    free(u1);
-    free(u2);
-    free(u3);
-    free(u4);
-    curlm_free(m);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(curl_loop_reports_connection_refused)
 {
     int port = peer_free_port();
     REQUIRE(port > 0);
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
+    fx f;
+    REQUIRE(fx_start(&f, false));
     outcome o = { 0 };
-    char *u = xasprintf("http://127.0.0.1:%d/", port);
-    CHECK_INT(curlm_get(m, u, on_done, &o), 0);
-    CHECK(run_until(loop, &o.done, 1));
+    CHECK_INT(curlm_get(f.m, fx_url_at(&f, port, "/"), on_done, &o), 0);
+    CHECK(run_until(f.loop, &o.done, 1));
     CHECK_INT(o.code, CURLE_COULDNT_CONNECT);
     CHECK_INT(o.status, 0);
     CHECK(o.error[0] != '\0');
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
-}
-
-/* A listening socket nobody accepts from: connects succeed (the kernel
- * completes the handshake), requests are never answered. */
-static int silent_listener(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 16) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
-    return fd;
+    fx_stop(&f);
 }
 
 TEST(curl_loop_times_out_on_a_server_that_never_answers)
 {
-    int port = 0;
-    int lfd = silent_listener(&port);
-    REQUIRE(lfd >= 0);
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
+    fx f;
+    REQUIRE(fx_start(&f, true));
     outcome o = { 0 };
-    char *u = xasprintf("http://127.0.0.1:%d/", port);
-    curlm_xfer *x = curlm_xfer_new(m, u, on_done, &o);
+    curlm_xfer *x = curlm_xfer_new(f.m, f.hang, on_done, &o);
     curl_easy_setopt(curlm_easy(x), CURLOPT_TIMEOUT_MS, 300L);
     CHECK_INT(curlm_start(x), 0);
-    CHECK(run_until(loop, &o.done, 1));
+    CHECK(run_until(f.loop, &o.done, 1));
     CHECK_INT(o.code, CURLE_OPERATION_TIMEDOUT);
     CHECK_INT(o.status, 0);
     CHECK(strstr(o.error, "imeout") != NULL || strstr(o.error, "timed out") != NULL);
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
-    close(lfd);
+    fx_stop(&f);
 }
 
 typedef struct stream {
@@ -240,18 +272,24 @@ static void on_stream_done(curlm_xfer *x, const curlm_result *r, void *arg)
     on_done(x, r, &s->end);
 }
 
+/* Starts streaming /big.bin into s. */
+static curlm_xfer *stream_big(fx *f, stream *s)
+{
+    curlm_xfer *x = curlm_xfer_new(f->m, fx_url(f, "/big.bin"), on_stream_done, s);
+    curlm_xfer_on_data(x, on_piece);
+    return x;
+}
+
 TEST(curl_loop_streams_a_large_body_in_pieces)
 {
     REQUIRE(origin());
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
+    fx f;
+    REQUIRE(fx_start(&f, false));
     stream s = { 0 };
-    char *u = url("/big.bin");
-    curlm_xfer *x = curlm_xfer_new(m, u, on_stream_done, &s);
-    curlm_xfer_on_data(x, on_piece);
+    curlm_xfer *x = stream_big(&f, &s);
     curlm_xfer_set_body_max(x, 1024); /* not used when streaming */
     CHECK_INT(curlm_start(x), 0);
-    CHECK(run_until(loop, &s.end.done, 1));
+    CHECK(run_until(f.loop, &s.end.done, 1));
     CHECK_INT(s.end.code, CURLE_OK);
     CHECK_INT(s.end.status, 200);
     CHECK_INT(s.status_seen, 200);
@@ -259,55 +297,46 @@ TEST(curl_loop_streams_a_large_body_in_pieces)
     CHECK(s.pieces > 1);
     CHECK(!s.mismatch);
     CHECK_INT(s.end.body_len, 0);
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(curl_loop_data_callback_can_abort_a_stream)
 {
     REQUIRE(origin());
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
+    fx f;
+    REQUIRE(fx_start(&f, false));
     stream s = { .abort_after = 100000 };
-    char *u = url("/big.bin");
-    curlm_xfer *x = curlm_xfer_new(m, u, on_stream_done, &s);
-    curlm_xfer_on_data(x, on_piece);
-    CHECK_INT(curlm_start(x), 0);
-    CHECK(run_until(loop, &s.end.done, 1));
+    CHECK_INT(curlm_start(stream_big(&f, &s)), 0);
+    CHECK(run_until(f.loop, &s.end.done, 1));
     CHECK_INT(s.end.code, CURLE_WRITE_ERROR);
     CHECK(s.bytes >= 100000 && s.bytes < BIG_SIZE);
     CHECK(!s.end.too_large);
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(curl_loop_caps_a_collected_body)
 {
     REQUIRE(origin());
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
+    fx f;
+    REQUIRE(fx_start(&f, false));
     outcome o = { 0 }, whole = { 0 };
-    char *u = url("/big.bin");
-    curlm_xfer *x = curlm_xfer_new(m, u, on_done, &o);
+    const char *u = fx_url(&f, "/big.bin");
+    curlm_xfer *x = curlm_xfer_new(f.m, u, on_done, &o);
     curlm_xfer_set_body_max(x, 64 * 1024);
     CHECK_INT(curlm_start(x), 0);
-    x = curlm_xfer_new(m, u, on_done, &whole); /* the default cap holds it all */
+    x = curlm_xfer_new(f.m, u, on_done, &whole); /* the default cap holds it all */
     CHECK_INT(curlm_start(x), 0);
     int sum = 0;
     uint64_t end = lo_mono_ms() + WAIT_MAX_MS;
     while ((sum = o.done + whole.done) < 2 && lo_mono_ms() < end)
-        ev_run_once(loop, 50);
+        ev_run_once(f.loop, 50);
     CHECK_INT(o.code, CURLE_WRITE_ERROR);
     CHECK(o.too_large);
     CHECK(o.body_len <= 64 * 1024);
     CHECK(strstr(o.error, "larger than 65536 bytes") != NULL);
     CHECK_INT(whole.code, CURLE_OK);
     CHECK_INT(whole.body_len, BIG_SIZE);
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 /* ---- cancellation and freeing from callbacks ---- */
@@ -338,31 +367,31 @@ static void must_not_complete(curlm_xfer *x, const curlm_result *r, void *arg)
     CHECK(!"a cancelled transfer completed");
 }
 
+/* Starts a transfer to f's silent listener without a time limit: it would
+ * hang forever, and must never complete. */
+static curlm_xfer *start_hanging(fx *f)
+{
+    curlm_xfer *x = curlm_xfer_new(f->m, f->hang, must_not_complete, NULL);
+    curl_easy_setopt(curlm_easy(x), CURLOPT_TIMEOUT_MS, 0L);
+    CHECK_INT(curlm_start(x), 0);
+    return x;
+}
+
 TEST(curl_loop_cancel_from_a_completion_callback)
 {
     REQUIRE(origin());
-    int port = 0;
-    int lfd = silent_listener(&port);
-    REQUIRE(lfd >= 0);
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
-    char *hang = xasprintf("http://127.0.0.1:%d/", port);
-    char *u = url("/small.txt");
-    canceller c = { .m = m };
-    c.victim = curlm_xfer_new(m, hang, must_not_complete, NULL);
-    curl_easy_setopt(curlm_easy(c.victim), CURLOPT_TIMEOUT_MS, 0L); /* would hang forever */
-    CHECK_INT(curlm_start(c.victim), 0);
-    CHECK_INT(curlm_get(m, u, cancel_victim, &c), 0);
-    CHECK(run_until(loop, &c.end.done, 1));
+    fx f;
+    REQUIRE(fx_start(&f, true));
+    const char *u = fx_url(&f, "/small.txt");
+    canceller c = { .m = f.m };
+    c.victim = start_hanging(&f);
+    CHECK_INT(curlm_get(f.m, u, cancel_victim, &c), 0);
+    CHECK(run_until(f.loop, &c.end.done, 1));
     CHECK_INT(c.end.status, 200);
-    CHECK_INT(curlm_active(m), 0);
+    CHECK_INT(curlm_active(f.m), 0);
     /* an unstarted transfer can be cancelled too */
-    curlm_cancel(curlm_xfer_new(m, u, must_not_complete, NULL));
-    free(hang);
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
-    close(lfd);
+    curlm_cancel(curlm_xfer_new(f.m, u, must_not_complete, NULL));
+    fx_stop(&f);
 }
 
 static int cancel_self(curlm_xfer *x, const char *data, size_t len, void *arg)
@@ -378,49 +407,34 @@ static int cancel_self(curlm_xfer *x, const char *data, size_t len, void *arg)
 TEST(curl_loop_cancel_from_a_data_callback)
 {
     REQUIRE(origin());
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
-    canceller c = { .m = m };
-    char *u = url("/big.bin");
-    curlm_xfer *x = curlm_xfer_new(m, u, must_not_complete, &c);
+    fx f;
+    REQUIRE(fx_start(&f, false));
+    canceller c = { .m = f.m };
+    curlm_xfer *x = curlm_xfer_new(f.m, fx_url(&f, "/big.bin"), must_not_complete, &c);
     curlm_xfer_on_data(x, cancel_self);
     CHECK_INT(curlm_start(x), 0);
-    uint64_t end = lo_mono_ms() + WAIT_MAX_MS;
-    while (curlm_active(m) > 0 && lo_mono_ms() < end)
-        ev_run_once(loop, 50);
-    CHECK_INT(curlm_active(m), 0);
+    run_until_idle(f.loop, f.m);
+    CHECK_INT(curlm_active(f.m), 0);
     CHECK_INT(c.pieces, 1); /* no data after the cancel */
-    free(u);
-    curlm_free(m);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(curl_loop_free_from_a_completion_callback)
 {
     REQUIRE(origin());
-    int port = 0;
-    int lfd = silent_listener(&port);
-    REQUIRE(lfd >= 0);
-    ev_loop *loop = ev_loop_new();
-    curlm *m = curlm_new(loop);
-    char *hang = xasprintf("http://127.0.0.1:%d/", port);
-    char *u = url("/small.txt");
-    canceller c = { .m = m, .free_multi = true };
+    fx f;
+    REQUIRE(fx_start(&f, true));
+    canceller c = { .m = f.m, .free_multi = true };
     /* two hanging transfers stay in flight: freeing must stop them */
-    for (int i = 0; i < 2; i++) {
-        curlm_xfer *x = curlm_xfer_new(m, hang, must_not_complete, NULL);
-        curl_easy_setopt(curlm_easy(x), CURLOPT_TIMEOUT_MS, 0L);
-        CHECK_INT(curlm_start(x), 0);
-    }
+    for (int i = 0; i < 2; i++)
+        start_hanging(&f);
     c.victim = NULL;
-    CHECK_INT(curlm_get(m, u, cancel_victim, &c), 0);
-    CHECK(run_until(loop, &c.end.done, 1));
+    CHECK_INT(curlm_get(f.m, fx_url(&f, "/small.txt"), cancel_victim, &c), 0);
+    CHECK(run_until(f.loop, &c.end.done, 1));
+    f.m = NULL; /* freed by cancel_victim */
     CHECK_INT(c.end.status, 200);
     /* m is gone; the loop has nothing of it left to run */
     for (int i = 0; i < 5; i++)
-        ev_run_once(loop, 10);
-    free(hang);
-    free(u);
-    ev_loop_free(loop);
-    close(lfd);
+        ev_run_once(f.loop, 10);
+    fx_stop(&f);
 }

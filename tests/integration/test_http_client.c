@@ -106,55 +106,82 @@ static bool body_is(const result *r, const char *s)
     return buf_len(&r->body) == strlen(s) && memcmp(buf_data(&r->body), s, strlen(s)) == 0;
 }
 
+/* One loop and one client, and the test server when a test asks for it. */
+typedef struct fx {
+    ev_loop *loop;
+    tsrv *t;              /* NULL without the test server */
+    http_client *cl;
+} fx;
+
+static bool fx_start(fx *f, bool with_server, const http_client_opts *opts)
+{
+    memset(f, 0, sizeof *f);
+    f->loop = ev_loop_new();
+    if (with_server && !(f->t = tsrv_start(f->loop, NULL)))
+        return false;
+    f->cl = http_client_new(f->loop, opts);
+    return true;
+}
+
+static void fx_stop(fx *f)
+{
+    if (f->cl)
+        http_client_free(f->cl);
+    if (f->t)
+        tsrv_stop(f->t);
+    test_run_for(f->loop, 10);
+    ev_loop_free(f->loop);
+}
+
+/* res_init()s r and runs method target on port to completion with f's
+ * client (streamed: the body through on_data). The caller res_free()s r. */
+static int fetch_new(fx *f, const char *method, int port, const char *target, bool stream,
+                     result *r)
+{
+    res_init(r);
+    http_client_req o = req_of(method, port, target, r, stream);
+    return fetch(f->loop, f->cl, &o, r);
+}
+
 /* ---- against the server core ---- */
 
 TEST(http_client_get_and_keep_alive_reuse)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
-    http_client *cl = http_client_new(loop, NULL);
+    fx f;
+    REQUIRE(fx_start(&f, true, NULL));
     for (int i = 0; i < 5; i++) {
         result r;
-        res_init(&r);
-        http_client_req o = req_of("GET", t->port, "/hello", &r, false);
-        REQUIRE(fetch(loop, cl, &o, &r) == 0);
+        REQUIRE(fetch_new(&f, "GET", f.t->port, "/hello", false, &r) == 0);
         CHECK_INT(r.err, 0);
         CHECK_INT(r.status, 200);
         CHECK(body_is(&r, "hello\n"));
         CHECK(r.reused == (i > 0));
-        CHECK_INT(http_client_idle_count(cl), 1);
+        CHECK_INT(http_client_idle_count(f.cl), 1);
         res_free(&r);
     }
-    CHECK_INT(http_client_connects(cl), 1);
-    CHECK_INT(http_server_stats_get(t->s)->accepted, 1);
+    CHECK_INT(http_client_connects(f.cl), 1);
+    CHECK_INT(http_server_stats_get(f.t->s)->accepted, 1);
     /* no_reuse: a fresh connection, not pooled afterwards */
     result r;
     res_init(&r);
-    http_client_req o = req_of("GET", t->port, "/info", &r, false);
+    http_client_req o = req_of("GET", f.t->port, "/info", &r, false);
     o.no_reuse = true;
     o.host_header = "example.test";
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch(f.loop, f.cl, &o, &r) == 0);
     CHECK(strstr(buf_data(&r.body), "host=example.test") != NULL);
-    CHECK_INT(http_client_connects(cl), 2);
-    CHECK_INT(http_client_idle_count(cl), 1);
+    CHECK_INT(http_client_connects(f.cl), 2);
+    CHECK_INT(http_client_idle_count(f.cl), 1);
     res_free(&r);
-    http_client_free(cl);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(http_client_chunked_head_and_streaming)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
-    http_client *cl = http_client_new(loop, NULL);
+    fx f;
+    REQUIRE(fx_start(&f, true, NULL));
+    int port = f.t->port;
     result r;
-    res_init(&r);
-    http_client_req o = req_of("GET", t->port, "/chunked?n=20000", &r, true);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", port, "/chunked?n=20000", true, &r) == 0);
     CHECK_INT(r.err, 0);
     CHECK_STR(r.tenc, "chunked");
     CHECK(r.pieces > 1);
@@ -163,31 +190,22 @@ TEST(http_client_chunked_head_and_streaming)
     CHECK(memcmp(buf_data(&r.body) + n - 11, "line 19999\n", 11) == 0);
     res_free(&r);
     /* HEAD: a length but no body, and the connection stays usable */
-    res_init(&r);
-    o = req_of("HEAD", t->port, "/big?n=5000", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "HEAD", port, "/big?n=5000", false, &r) == 0);
     CHECK_INT(r.err, 0);
     CHECK_STR(r.clen, "5000");
     CHECK_INT(buf_len(&r.body), 0);
     res_free(&r);
-    res_init(&r);
-    o = req_of("GET", t->port, "/big?n=300000", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", port, "/big?n=300000", false, &r) == 0);
     CHECK_INT(buf_len(&r.body), 300000);
     CHECK(r.reused);
     res_free(&r);
     /* 204 and 304 carry no body */
-    res_init(&r);
-    o = req_of("GET", t->port, "/status?code=304", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", port, "/status?code=304", false, &r) == 0);
     CHECK_INT(r.status, 304);
     CHECK_INT(r.err, 0);
     res_free(&r);
-    CHECK_INT(http_client_connects(cl), 1);
-    http_client_free(cl);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    CHECK_INT(http_client_connects(f.cl), 1);
+    fx_stop(&f);
 }
 
 typedef struct streamer {
@@ -212,30 +230,29 @@ static void stream_more(ev_loop *loop, ev_timer *tm, void *arg)
 
 TEST(http_client_request_bodies)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
-    http_client *cl = http_client_new(loop, NULL);
+    fx f;
+    REQUIRE(fx_start(&f, true, NULL));
+    ev_loop *loop = f.loop;
     /* whole body */
     result r;
     res_init(&r);
-    http_client_req o = req_of("POST", t->port, "/echo", &r, false);
+    http_client_req o = req_of("POST", f.t->port, "/echo", &r, false);
     o.body = "{\"k\":42}";
     o.body_len = 8;
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch(loop, f.cl, &o, &r) == 0);
     CHECK(body_is(&r, "{\"k\":42}"));
     res_free(&r);
     /* streamed, chunked, with Expect: the 100 Continue is skipped */
     for (int chunked = 1; chunked >= 0; chunked--) {
         res_init(&r);
-        o = req_of("PUT", t->port, "/echo", &r, false);
+        o = req_of("PUT", f.t->port, "/echo", &r, false);
         http_header expect = { { "Expect", 6 }, { "100-continue", 12 } };
         o.headers = &expect;
         o.nheaders = 1;
         o.body_stream = true;
         o.body_stream_length = chunked ? -1 : 10000;
         streamer s = { 0 };
-        REQUIRE(http_client_request(cl, &o, &s.q) == 0);
+        REQUIRE(http_client_request(f.cl, &o, &s.q) == 0);
         ev_timer_init(&s.timer, stream_more, &s);
         ev_timer_start(loop, &s.timer, 1);
         CHECK(WAIT_FOR(loop, r.done));
@@ -247,65 +264,48 @@ TEST(http_client_request_bodies)
         CHECK(buf_len(&r.body) == 10000 && buf_data(&r.body)[9999] == 'j');
         res_free(&r);
     }
-    http_client_free(cl);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(http_client_response_timeout_and_refused)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
-    http_client *cl = http_client_new(loop, &(http_client_opts){ .response_timeout_ms = 200 });
+    fx f;
+    REQUIRE(fx_start(&f, true, &(http_client_opts){ .response_timeout_ms = 200 }));
     result r;
-    res_init(&r);
-    http_client_req o = req_of("GET", t->port, "/hold", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", f.t->port, "/hold", false, &r) == 0);
     CHECK_INT(r.err, -ETIMEDOUT);
     CHECK(strstr(r.error, "no response from 127.0.0.1:") != NULL);
     /* the server sees the client go */
-    CHECK(WAIT_FOR(loop, t->cancels == 1));
+    CHECK(WAIT_FOR(f.loop, f.t->cancels == 1));
     res_free(&r);
     int port = peer_free_port();
-    res_init(&r);
-    o = req_of("GET", port, "/", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", port, "/", false, &r) == 0);
     CHECK_INT(r.err, -ECONNREFUSED);
     CHECK(strstr(r.error, "connecting to 127.0.0.1:") != NULL);
     res_free(&r);
-    CHECK_INT(http_client_request(cl, &(http_client_req){ .method = "GET", .host = "127.0.0.1",
+    CHECK_INT(http_client_request(f.cl, &(http_client_req){ .method = "GET", .host = "127.0.0.1",
                                   .port = port, .target = "/a b", .on_done = on_done }, NULL),
               -EINVAL);
-    http_client_free(cl);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 TEST(http_client_cancel_mid_body)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
-    http_client *cl = http_client_new(loop, NULL);
+    fx f;
+    REQUIRE(fx_start(&f, true, NULL));
     result r;
     res_init(&r);
     r.cancel_after_first = true;
-    http_client_req o = req_of("GET", t->port, "/big?n=5000000", &r, true);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    http_client_req o = req_of("GET", f.t->port, "/big?n=5000000", &r, true);
+    REQUIRE(fetch(f.loop, f.cl, &o, &r) == 0);
     CHECK_INT(r.err, -ECANCELED);
     CHECK_INT(r.pieces, 1);
-    test_run_for(loop, 50);
+    test_run_for(f.loop, 50);
     CHECK_INT(r.pieces, 1); /* nothing after the cancel */
-    CHECK_INT(http_client_idle_count(cl), 0);
-    CHECK(WAIT_FOR(loop, http_server_conn_count(t->s) == 0));
+    CHECK_INT(http_client_idle_count(f.cl), 0);
+    CHECK(WAIT_FOR(f.loop, http_server_conn_count(f.t->s) == 0));
     res_free(&r);
-    http_client_free(cl);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 /* Pauses the body at the head, resumes it 50 ms later from a timer. */
@@ -335,27 +335,22 @@ static void pause_head(http_creq *q, const http_response *res, void *ud)
 
 TEST(http_client_pause_and_resume_body)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
-    http_client *cl = http_client_new(loop, NULL);
-    pauser p = { .loop = loop };
+    fx f;
+    REQUIRE(fx_start(&f, true, NULL));
+    pauser p = { .loop = f.loop };
     res_init(&p.r);
     ev_timer_init(&p.timer, resume_later, &p);
-    http_client_req o = req_of("GET", t->port, "/big?n=2000000", &p.r, true);
+    http_client_req o = req_of("GET", f.t->port, "/big?n=2000000", &p.r, true);
     o.on_head = pause_head;
-    REQUIRE(http_client_request(cl, &o, NULL) == 0);
-    CHECK(WAIT_FOR(loop, p.r.heads == 1));
+    REQUIRE(http_client_request(f.cl, &o, NULL) == 0);
+    CHECK(WAIT_FOR(f.loop, p.r.heads == 1));
     CHECK(buf_len(&p.r.body) < 2000000);
-    CHECK(WAIT_FOR(loop, p.r.done));
+    CHECK(WAIT_FOR(f.loop, p.r.done));
     CHECK_INT(p.resumes, 1);
     CHECK_INT(p.r.err, 0);
     CHECK_INT(buf_len(&p.r.body), 2000000);
     res_free(&p.r);
-    http_client_free(cl);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 /* ---- canned servers: exact bytes ---- */
@@ -461,93 +456,96 @@ static void canned_stop(canned *s)
     free(s);
 }
 
+/* A canned answer the client must report as a failure. */
+typedef struct bad_answer {
+    const char *name;       /* for the failure output */
+    const char *resp;
+    const char *msg;        /* in the error text */
+} bad_answer;
+
+/* One request (method /) to a canned server answering c->resp and closing
+ * as close_after_ms says: it must fail with want_err and an error text
+ * holding c->msg; a failure prints the case's name. false if the request
+ * could not be run at all. */
+static bool fails_on_canned(fx *f, const bad_answer *c, int close_after_ms, const char *method,
+                            int want_err)
+{
+    canned *s = canned_start(f->loop, close_after_ms, c->resp, NULL);
+    result r;
+    if (!s || fetch_new(f, method, s->port, "/", false, &r) != 0) {
+        fprintf(stderr, "    case %s: no outcome\n", c->name);
+        return false;
+    }
+    if (r.err != want_err || !strstr(r.error, c->msg))
+        fprintf(stderr, "    case %s: err %d, \"%s\"\n", c->name, r.err, r.error);
+    CHECK_INT(r.err, want_err);
+    CHECK(strstr(r.error, c->msg) != NULL);
+    res_free(&r);
+    canned_stop(s);
+    return true;
+}
+
 TEST(http_client_upstream_closes_early)
 {
-    ev_loop *loop = ev_loop_new();
-    http_client *cl = http_client_new(loop, NULL);
-    struct { const char *resp; const char *msg; } cases[] = {
-        { "", "closed the connection before sending a response" },
-        { "HTTP/1.1 200 OK\r\nContent-Le", "before the response head was complete" },
-        { "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
+    fx f;
+    REQUIRE(fx_start(&f, false, NULL));
+    static const bad_answer cases[] = {
+        { "nothing", "", "closed the connection before sending a response" },
+        { "half a head", "HTTP/1.1 200 OK\r\nContent-Le", "before the response head was complete" },
+        { "short body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
           "closed the connection in the middle of the response body (3 bytes received)" },
-        { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
+        { "short chunked body",
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
           "in the middle of the response body" },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        canned *s = canned_start(loop, 0, cases[i].resp, NULL);
-        REQUIRE(s);
-        result r;
-        res_init(&r);
-        http_client_req o = req_of("POST", s->port, "/", &r, false);
-        REQUIRE(fetch(loop, cl, &o, &r) == 0);
-        CHECK_INT(r.err, -ECONNRESET);
-        if (!strstr(r.error, cases[i].msg))
-            fprintf(stderr, "    case %zu: \"%s\"\n", i, r.error);
-        CHECK(strstr(r.error, cases[i].msg) != NULL);
-        res_free(&r);
-        canned_stop(s);
-    }
-    http_client_free(cl);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        REQUIRE(fails_on_canned(&f, &cases[i], 0, "POST", -ECONNRESET));
+    fx_stop(&f);
 }
 
 TEST(http_client_close_delimited_and_invalid_responses)
 {
-    ev_loop *loop = ev_loop_new();
-    http_client *cl = http_client_new(loop, NULL);
-    canned *s = canned_start(loop, 0, "HTTP/1.1 200 OK\r\nX: y\r\n\r\nuntil the end", NULL);
+    fx f;
+    REQUIRE(fx_start(&f, false, NULL));
+    canned *s = canned_start(f.loop, 0, "HTTP/1.1 200 OK\r\nX: y\r\n\r\nuntil the end", NULL);
     REQUIRE(s);
     result r;
-    res_init(&r);
-    http_client_req o = req_of("GET", s->port, "/", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", s->port, "/", false, &r) == 0);
     CHECK_INT(r.err, 0);
     CHECK(body_is(&r, "until the end"));
-    CHECK_INT(http_client_idle_count(cl), 0);
+    CHECK_INT(http_client_idle_count(f.cl), 0);
     res_free(&r);
     canned_stop(s);
-    const char *bad[] = {
-        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
-        "HTTP/1.1 200 OK\nContent-Length: 0\n\n",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
-        "SSH-2.0-OpenSSH\r\n\r\n",
+    static const bad_answer bad[] = {
+        { "length and chunked",
+          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+          "invalid response" },
+        { "two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
+          "invalid response" },
+        { "bare LF", "HTTP/1.1 200 OK\nContent-Length: 0\n\n", "invalid response" },
+        { "bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
+          "invalid response" },
+        { "not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", "invalid response" },
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        s = canned_start(loop, -1, bad[i], NULL);
-        REQUIRE(s);
-        res_init(&r);
-        o = req_of("GET", s->port, "/", &r, false);
-        REQUIRE(fetch(loop, cl, &o, &r) == 0);
-        CHECK_INT(r.err, -EPROTO);
-        CHECK(strstr(r.error, "invalid response") != NULL);
-        res_free(&r);
-        canned_stop(s);
-    }
-    http_client_free(cl);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        REQUIRE(fails_on_canned(&f, &bad[i], -1, "GET", -EPROTO));
+    fx_stop(&f);
 }
 
 TEST(http_client_read_timeout)
 {
-    ev_loop *loop = ev_loop_new();
-    http_client *cl = http_client_new(loop, &(http_client_opts){ .read_timeout_ms = 200 });
-    canned *s = canned_start(loop, -1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", NULL);
+    fx f;
+    REQUIRE(fx_start(&f, false, &(http_client_opts){ .read_timeout_ms = 200 }));
+    canned *s = canned_start(f.loop, -1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", NULL);
     REQUIRE(s);
     result r;
-    res_init(&r);
-    http_client_req o = req_of("GET", s->port, "/", &r, true);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", s->port, "/", true, &r) == 0);
     CHECK_INT(r.err, -ETIMEDOUT);
     CHECK(strstr(r.error, "stalled") != NULL);
     CHECK(body_is(&r, "abc"));
     res_free(&r);
     canned_stop(s);
-    http_client_free(cl);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 typedef struct chain {
@@ -569,20 +567,20 @@ static void chain_done(http_creq *q, int err, void *ud)
 
 TEST(http_client_retries_idempotent_request_on_stale_connection)
 {
-    ev_loop *loop = ev_loop_new();
-    http_client *cl = http_client_new(loop, NULL);
+    fx f;
+    REQUIRE(fx_start(&f, false, NULL));
     const char *methods[] = { "GET", "POST" };
     for (int m = 0; m < 2; m++) {
         /* each connection answers once, then closes 50 ms later */
-        canned *s = canned_start(loop, 50, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nconn 1",
+        canned *s = canned_start(f.loop, 50, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nconn 1",
                                  "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nconn 2");
         REQUIRE(s);
-        chain ch = { .cl = cl, .port = s->port, .method = methods[m] };
+        chain ch = { .cl = f.cl, .port = s->port, .method = methods[m] };
         res_init(&ch.second);
         http_client_req o = { .method = "GET", .host = "127.0.0.1", .port = s->port, .target = "/",
                               .on_done = chain_done, .ud = &ch };
-        REQUIRE(http_client_request(cl, &o, NULL) == 0);
-        CHECK(WAIT_FOR(loop, ch.second.done));
+        REQUIRE(http_client_request(f.cl, &o, NULL) == 0);
+        CHECK(WAIT_FOR(f.loop, ch.second.done));
         CHECK(ch.issued);
         if (m == 0) {
             CHECK_INT(ch.second.err, 0); /* sent again on a fresh connection */
@@ -595,9 +593,7 @@ TEST(http_client_retries_idempotent_request_on_stale_connection)
         res_free(&ch.second);
         canned_stop(s);
     }
-    http_client_free(cl);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }
 
 /* ---- against nginx ---- */
@@ -613,21 +609,19 @@ TEST(http_client_against_nginx)
                                "    location /nope { return 404; }\n",
                                files);
     REQUIRE(n);
-    ev_loop *loop = ev_loop_new();
-    http_client *cl = http_client_new(loop, NULL);
+    fx f;
+    REQUIRE(fx_start(&f, false, NULL));
     int port = peer_port(n);
     for (int i = 0; i < 5; i++) {
         result r;
-        res_init(&r);
-        http_client_req o = req_of("GET", port, "/hello.txt", &r, false);
-        REQUIRE(fetch(loop, cl, &o, &r) == 0);
+        REQUIRE(fetch_new(&f, "GET", port, "/hello.txt", false, &r) == 0);
         CHECK_INT(r.err, 0);
         CHECK_INT(r.status, 200);
         CHECK(body_is(&r, "hello from nginx\n"));
         CHECK_STR(r.clen, "17");
         res_free(&r);
     }
-    CHECK_INT(http_client_connects(cl), 1); /* nginx kept the connection alive */
+    CHECK_INT(http_client_connects(f.cl), 1); /* nginx kept the connection alive */
     /* gzip of unknown length: nginx answers chunked */
     result r;
     res_init(&r);
@@ -635,7 +629,7 @@ TEST(http_client_against_nginx)
     http_header ae = { { "Accept-Encoding", 15 }, { "gzip", 4 } };
     o.headers = &ae;
     o.nheaders = 1;
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch(f.loop, f.cl, &o, &r) == 0);
     CHECK_INT(r.err, 0);
     CHECK_STR(r.tenc, "chunked");
     CHECK(buf_len(&r.body) > 10 && buf_len(&r.body) < 1000); /* 20000 'n' compress well */
@@ -643,30 +637,24 @@ TEST(http_client_against_nginx)
           (unsigned char)buf_data(&r.body)[1] == 0x8b);
     res_free(&r);
     /* HEAD and 404 on the same connection */
-    res_init(&r);
-    o = req_of("HEAD", port, "/big.txt", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "HEAD", port, "/big.txt", false, &r) == 0);
     CHECK_INT(r.err, 0);
     CHECK_STR(r.clen, "20000");
     CHECK_INT(buf_len(&r.body), 0);
     res_free(&r);
-    res_init(&r);
-    o = req_of("GET", port, "/nope", &r, false);
-    REQUIRE(fetch(loop, cl, &o, &r) == 0);
+    REQUIRE(fetch_new(&f, "GET", port, "/nope", false, &r) == 0);
     CHECK_INT(r.err, 0);
     CHECK_INT(r.status, 404);
     res_free(&r);
-    CHECK_INT(http_client_connects(cl), 1);
-    http_client_free(cl);
-    ev_loop_free(loop);
+    CHECK_INT(http_client_connects(f.cl), 1);
+    fx_stop(&f);
     peer_stop(n);
 }
 
 TEST(http_client_through_nginx_proxy_to_server_core)
 {
-    ev_loop *loop = ev_loop_new();
-    tsrv *t = tsrv_start(loop, NULL);
-    REQUIRE(t);
+    fx f;
+    REQUIRE(fx_start(&f, true, NULL));
     /* nginx in front of the server core: it speaks HTTP/1.1 with keep-alive
      * upstream, and re-chunks the server core's chunked answers. */
     char conf[1024];
@@ -675,33 +663,29 @@ TEST(http_client_through_nginx_proxy_to_server_core)
              "  server {\n    listen 127.0.0.1:%%PORT%%;\n"
              "    location / { proxy_pass http://core; proxy_http_version 1.1;\n"
              "                 proxy_set_header Connection \"\"; }\n  }\n",
-             t->port);
+             f.t->port);
     peer *n = peer_nginx_start_http(conf, NULL);
     REQUIRE(n);
-    http_client *cl = http_client_new(loop, NULL);
     for (int i = 0; i < 3; i++) {
         result r;
-        res_init(&r);
-        http_client_req o = req_of("GET", peer_port(n), "/chunked?n=1000", &r, true);
-        REQUIRE(fetch(loop, cl, &o, &r) == 0);
+        REQUIRE(fetch_new(&f, "GET", peer_port(n), "/chunked?n=1000", true, &r) == 0);
         CHECK_INT(r.err, 0);
         CHECK_STR(r.tenc, "chunked");
         CHECK_INT(buf_len(&r.body), 8890); /* "line <i>\n" for i < 1000 */
         res_free(&r);
         res_init(&r);
-        o = req_of("POST", peer_port(n), "/echo", &r, false);
+        http_client_req o = req_of("POST", peer_port(n), "/echo", &r, false);
         o.body = "through nginx";
         o.body_len = 13;
-        REQUIRE(fetch(loop, cl, &o, &r) == 0);
+        REQUIRE(fetch(f.loop, f.cl, &o, &r) == 0);
         CHECK(body_is(&r, "through nginx"));
         res_free(&r);
     }
-    CHECK_INT(http_client_connects(cl), 1);
-    CHECK_INT(http_server_stats_get(t->s)->accepted, 1); /* nginx reused its upstream too */
-    CHECK_INT(http_server_stats_get(t->s)->requests, 6);
-    http_client_free(cl);
+    CHECK_INT(http_client_connects(f.cl), 1);
+    CHECK_INT(http_server_stats_get(f.t->s)->accepted, 1); /* nginx reused its upstream too */
+    CHECK_INT(http_server_stats_get(f.t->s)->requests, 6);
+    http_client_free(f.cl);
+    f.cl = NULL;
     peer_stop(n);
-    tsrv_stop(t);
-    test_run_for(loop, 10);
-    ev_loop_free(loop);
+    fx_stop(&f);
 }

@@ -5,36 +5,10 @@
  * under real 409 Conflicts. */
 #include "test.h"
 #include "test_k8s_helpers.h"
+#include "k8s_env.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct env {
-    ev_loop *loop;
-    k8s_client *c;
-    char *ns;
-} env;
-
-static bool env_up(env *e)
-{
-    memset(e, 0, sizeof *e);
-    e->loop = ev_loop_new();
-    e->c = tk_client(e->loop);
-    if (!e->c)
-        return false;
-    e->ns = tk_namespace(e->loop, e->c);
-    return e->ns != NULL;
-}
-
-static void env_down(env *e)
-{
-    if (e->c) {
-        tk_namespace_delete(e->loop, e->c, e->ns);
-        k8s_client_free(e->c);
-    }
-    free(e->ns);
-    ev_loop_free(e->loop);
-}
 
 static const char *data_of(const json_t *cm, const char *key)
 {
@@ -43,11 +17,9 @@ static const char *data_of(const json_t *cm, const char *key)
 
 TEST(k8s_api_configmap_crud_and_patches)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     tk_rec r = { 0 };
     json_t *cm = tk_configmap("settings", "mode", "calm");
     REQUIRE(k8s_create(e.c, &tk_configmaps, e.ns, cm, tk_rec_cb, &r) == 0);
@@ -123,18 +95,16 @@ TEST(k8s_api_configmap_crud_and_patches)
     tk_rec_clear(&r);
     CHECK_INT(tk_delete(e.loop, e.c, &tk_configmaps, e.ns, "settings"), K8S_ENOTFOUND);
     free(rv1);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 #define PAGED_N 25
 
 TEST(k8s_api_list_pages_with_limit_and_continue)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     for (int i = 0; i < PAGED_N; i++) {
         char name[32];
         snprintf(name, sizeof name, "page-%02d", i);
@@ -188,7 +158,7 @@ TEST(k8s_api_list_pages_with_limit_and_continue)
     CHECK_INT(tk_await(e.loop, &r), 0);
     CHECK_INT(json_array_size(json_object_get(r.body, "items")), PAGED_N / 5);
     tk_rec_clear(&r);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 static json_t *launchpolicy(const char *name, const char *target)
@@ -212,11 +182,9 @@ static int set_desired(json_t *obj, void *arg)
 
 TEST(k8s_api_launchpolicy_status_subresource)
 {
-    env e;
-    if (!env_up(&e) || !tk_have_launchpolicy_crd(e.loop, e.c)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, true))
         return;
-    }
     REQUIRE(tk_create(e.loop, e.c, &tk_launchpolicies, e.ns, launchpolicy("web", "web")) == 0);
     tk_rec r = { 0 };
     REQUIRE(k8s_get(e.c, &tk_launchpolicies, e.ns, "web", tk_rec_cb, &r) == 0);
@@ -275,7 +243,7 @@ TEST(k8s_api_launchpolicy_status_subresource)
     CHECK(strstr(r.message, "spec.minReplicas must not exceed spec.maxReplicas") != NULL);
     tk_rec_clear(&r);
     json_decref(bad);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 static int set_scale_spec(json_t *scale, void *arg)
@@ -286,11 +254,9 @@ static int set_scale_spec(json_t *scale, void *arg)
 
 TEST(k8s_api_deployment_scale_subresource)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     json_t *d = json_pack(
         "{s:s,s:s,s:{s:s},s:{s:i,s:{s:{s:s}},s:{s:{s:{s:s}},s:{s:[{s:s,s:s}]}}}}", "apiVersion",
         "apps/v1", "kind", "Deployment", "metadata", "name", "web", "spec", "replicas", 1,
@@ -324,7 +290,7 @@ TEST(k8s_api_deployment_scale_subresource)
     REQUIRE(k8s_set_scale(e.c, &tk_deployments, e.ns, "nope", 2, tk_rec_cb, &r) == 0);
     CHECK_INT(tk_await(e.loop, &r), K8S_ENOTFOUND);
     tk_rec_clear(&r);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 /* ---- conflicts ---- */
@@ -369,11 +335,9 @@ static int increment(json_t *obj, void *arg)
 
 TEST(k8s_api_modify_retries_conflicts_on_a_fresh_read)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     tk_rec r = { 0 };
     json_t *cm = tk_configmap("counter", "count", "0");
     REQUIRE(k8s_create(e.c, &tk_configmaps, e.ns, cm, tk_rec_cb, &r) == 0);
@@ -432,5 +396,5 @@ TEST(k8s_api_modify_retries_conflicts_on_a_fresh_read)
     CHECK_INT(tk_await(e.loop, &r), K8S_ENOTFOUND);
     tk_rec_clear(&r);
     free(first_rv);
-    env_down(&e);
+    kenv_down(&e);
 }

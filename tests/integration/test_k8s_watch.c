@@ -11,6 +11,7 @@
  * code 410, "too old resource version". */
 #include "test.h"
 #include "test_k8s_helpers.h"
+#include "k8s_env.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,35 +44,8 @@ static void events_cb(k8s_watch *w, const k8s_watch_event *ev, void *arg)
     snprintf(e->data[i], sizeof e->data[i], "%s", v ? v : "");
 }
 
-typedef struct env {
-    ev_loop *loop;
-    k8s_client *c;
-    char *ns;
-} env;
-
-static bool env_up(env *e)
-{
-    memset(e, 0, sizeof *e);
-    e->loop = ev_loop_new();
-    e->c = tk_client(e->loop);
-    if (!e->c)
-        return false;
-    e->ns = tk_namespace(e->loop, e->c);
-    return e->ns != NULL;
-}
-
-static void env_down(env *e)
-{
-    if (e->c) {
-        tk_namespace_delete(e->loop, e->c, e->ns);
-        k8s_client_free(e->c);
-    }
-    free(e->ns);
-    ev_loop_free(e->loop);
-}
-
 /* The resourceVersion of a fresh list of r in ns (the caller frees it). */
-static char *list_rv(env *e, const k8s_res *r)
+static char *list_rv(kenv *e, const k8s_res *r)
 {
     tk_rec rec = { 0 };
     char *rv = NULL;
@@ -81,7 +55,17 @@ static char *list_rv(env *e, const k8s_res *r)
     return rv;
 }
 
-static int patch_v(env *e, const char *name, const char *v)
+/* A watch of the ConfigMaps in e's namespace from the resourceVersion of a
+ * fresh list, its events into ev; NULL if the list or the start failed. */
+static k8s_watch *watch_from_list(kenv *e, const k8s_watch_opts *o, events *ev)
+{
+    char *rv = list_rv(e, &tk_configmaps);
+    k8s_watch *w = rv ? k8s_watch_start(e->c, &tk_configmaps, e->ns, rv, o, events_cb, ev) : NULL;
+    free(rv);
+    return w;
+}
+
+static int patch_v(kenv *e, const char *name, const char *v)
 {
     tk_rec r = { 0 };
     json_t *p = json_pack("{s:{s:s}}", "data", "v", v);
@@ -95,15 +79,11 @@ static int patch_v(env *e, const char *name, const char *v)
 
 TEST(k8s_watch_sees_added_modified_deleted_in_order)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
-    char *rv0 = list_rv(&e, &tk_configmaps);
-    REQUIRE(rv0);
     events ev = { 0 };
-    k8s_watch *w = k8s_watch_start(e.c, &tk_configmaps, e.ns, rv0, NULL, events_cb, &ev);
+    k8s_watch *w = watch_from_list(&e, NULL, &ev);
     REQUIRE(w);
     REQUIRE(tk_create(e.loop, e.c, &tk_configmaps, e.ns, tk_configmap("a", "v", "1")) == 0);
     REQUIRE(patch_v(&e, "a", "2") == 0);
@@ -124,23 +104,17 @@ TEST(k8s_watch_sees_added_modified_deleted_in_order)
         CHECK(strtoull(ev.rv[i], NULL, 10) > strtoull(ev.rv[i - 1], NULL, 10));
     CHECK_STR(k8s_watch_rv(w), ev.rv[3]);
     k8s_watch_free(w);
-    free(rv0);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 TEST(k8s_watch_resumes_across_stream_ends_without_loss)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
-    char *rv0 = list_rv(&e, &tk_configmaps);
-    REQUIRE(rv0);
     events ev = { 0 };
     /* The server ends each stream after a second; changes keep coming. */
-    k8s_watch_opts o = { .timeout_s = 1 };
-    k8s_watch *w = k8s_watch_start(e.c, &tk_configmaps, e.ns, rv0, &o, events_cb, &ev);
+    k8s_watch *w = watch_from_list(&e, &(k8s_watch_opts){ .timeout_s = 1 }, &ev);
     REQUIRE(w);
     REQUIRE(tk_create(e.loop, e.c, &tk_configmaps, e.ns, tk_configmap("r", "v", "0")) == 0);
     char v[16];
@@ -162,17 +136,14 @@ TEST(k8s_watch_resumes_across_stream_ends_without_loss)
     CHECK(ev.restarts >= 2);
     CHECK_INT(st.failures, 0);
     k8s_watch_free(w);
-    free(rv0);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 TEST(k8s_watch_too_old_version_is_a_real_410)
 {
-    env e;
-    if (!env_up(&e) || !tk_have_launchpolicy_crd(e.loop, e.c)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, true))
         return;
-    }
     events ev = { 0 };
     k8s_watch *w = k8s_watch_start(e.c, &tk_launchpolicies, e.ns, "1", NULL, events_cb, &ev);
     REQUIRE(w);
@@ -192,7 +163,7 @@ TEST(k8s_watch_too_old_version_is_a_real_410)
     CHECK_INT(ev.expired, 1);
     free(rv);
     k8s_watch_free(w);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 /* ---- informers ---- */
@@ -224,7 +195,7 @@ static const k8s_informer_cbs cbs = { on_add, on_update, on_delete, on_synced };
 
 /* Whether the informer's cache holds exactly the objects (name and
  * resourceVersion) of a fresh list. */
-static bool cache_matches_list(env *e, k8s_informer *inf, const k8s_res *r)
+static bool cache_matches_list(kenv *e, k8s_informer *inf, const k8s_res *r)
 {
     tk_rec rec = { 0 };
     bool ok = false;
@@ -248,7 +219,7 @@ out:
 
 /* Runs the loop until the cache matches a fresh list (each comparison
  * lists; between them the loop runs a little). */
-static bool converges(env *e, k8s_informer *inf, const k8s_res *r)
+static bool converges(kenv *e, k8s_informer *inf, const k8s_res *r)
 {
     uint64_t end = lo_mono_ms() + TK_WAIT_MAX_MS;
     while (lo_mono_ms() < end) {
@@ -271,11 +242,9 @@ static void count_churn(const char *key, const json_t *obj, void *arg)
 
 TEST(k8s_informer_cache_equals_a_fresh_list_after_churn)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     seen s = { 0 };
     k8s_informer_opts o = { .page_size = 7 };
     k8s_informer *inf = k8s_informer_new(e.c, &tk_configmaps, e.ns, &o, &cbs, &s);
@@ -329,7 +298,7 @@ TEST(k8s_informer_cache_equals_a_fresh_list_after_churn)
     CHECK_INT(st.relists, 0);
     json_decref(s.deleted);
     k8s_informer_free(inf);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 static json_t *lp(const char *name, int max)
@@ -341,11 +310,9 @@ static json_t *lp(const char *name, int max)
 
 TEST(k8s_informer_relists_on_410_and_synthesises_deletes)
 {
-    env e;
-    if (!env_up(&e) || !tk_have_launchpolicy_crd(e.loop, e.c)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, true))
         return;
-    }
     const char *names[] = { "p0", "p1", "p2", "p3", "p4" };
     for (int i = 0; i < 5; i++)
         REQUIRE(tk_create(e.loop, e.c, &tk_launchpolicies, e.ns, lp(names[i], 10)) == 0);
@@ -361,7 +328,7 @@ TEST(k8s_informer_relists_on_410_and_synthesises_deletes)
      * the events: only the relist after the 410 can tell it. */
     k8s_informer_resume_from(inf, "1");
     {
-        env other = { .loop = ev_loop_new() };
+        kenv other = { .loop = ev_loop_new() };
         other.c = tk_client(other.loop);
         REQUIRE(other.c);
         other.ns = e.ns;
@@ -397,7 +364,7 @@ TEST(k8s_informer_relists_on_410_and_synthesises_deletes)
     CHECK(converges(&e, inf, &tk_launchpolicies));
     json_decref(s.deleted);
     k8s_informer_free(inf);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 typedef struct freer {
@@ -415,11 +382,9 @@ static void free_on_add(k8s_informer *inf, const json_t *obj, void *arg)
 
 TEST(k8s_informer_freed_from_its_callback)
 {
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     static const k8s_informer_cbs freeing = { .on_add = free_on_add };
     json_t *cm;
     /* From on_add while a list is applied: the other object is not reported. */
@@ -451,7 +416,7 @@ TEST(k8s_informer_freed_from_its_callback)
     CHECK(TK_WAIT(e.loop, g.adds == 1));
     tk_run_for(e.loop, 200);
     CHECK_INT(g.adds, 1);
-    env_down(&e);
+    kenv_down(&e);
 }
 
 /* ---- kube-apiserver restart ---- */
@@ -463,11 +428,9 @@ TEST(k8s_informer_and_watch_survive_an_apiserver_restart)
         test_skip("K8S_IT_RESTART_APISERVER is not set");
         return;
     }
-    env e;
-    if (!env_up(&e)) {
-        env_down(&e);
+    kenv e;
+    if (!kenv_up(&e, false))
         return;
-    }
     for (int i = 0; i < 5; i++) {
         char name[16];
         snprintf(name, sizeof name, "s%d", i);
@@ -519,5 +482,5 @@ TEST(k8s_informer_and_watch_survive_an_apiserver_restart)
     free(rv0);
     json_decref(s.deleted);
     k8s_informer_free(inf);
-    env_down(&e);
+    kenv_down(&e);
 }

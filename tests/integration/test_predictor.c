@@ -3,6 +3,7 @@
  * policy key + announcement, and the graceful stop on SIGTERM. */
 #include "test.h"
 #include "test_predictor_helpers.h"
+#include "predictor_fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,17 @@ static bool near(double a, double b)
     return fabs(a - b) < 1e-9;
 }
 
+/* Entries of stream handed to the predictor's group and not yet
+ * acknowledged, or -1 when XPENDING does not answer with its summary. */
+static long long pending_count(redisContext *c, const char *stream)
+{
+    redisReply *x = ph_cmd(c, "XPENDING %s liftoff-predictor", stream);
+    long long n = x && x->type == REDIS_REPLY_ARRAY && x->elements > 0 ? x->element[0]->integer : -1;
+    if (x)
+        freeReplyObject(x);
+    return n;
+}
+
 /* Reads messages from a subscribed context until one for last_id arrives;
  * returns its JSON (the caller decrefs) or NULL. */
 static json_t *message_for(redisContext *sub, const char *last_id)
@@ -60,31 +72,23 @@ static json_t *message_for(redisContext *sub, const char *last_id)
 
 TEST(predictor_publishes_forecast_for_known_input)
 {
-    peer *rp = peer_redis_start(NULL);
-    REQUIRE(rp);
-    redisContext *c = ph_redis(peer_port(rp)), *sub = ph_redis(peer_port(rp));
-    REQUIRE(c && sub);
-    ph_policy_put(c, "shop", "web",
-                  "{\"namespace\":\"shop\",\"name\":\"web\",\"spec\":{\"redis\":{\"launch\":\"t1\"},"
-                  "\"prediction\":{\"windowSeconds\":100,\"weights\":{\"upvote\":2,\"comment\":0.5}}}}");
-    peer *pp = ph_predictor(peer_port(rp), NULL);
-    REQUIRE(pp);
-    int admin = peer_port(pp);
+    pfx f;
+    REQUIRE(pfx_start(&f, NULL,
+                      "{\"namespace\":\"shop\",\"name\":\"web\",\"spec\":{\"redis\":{\"launch\":\"t1\"},"
+                      "\"prediction\":{\"windowSeconds\":100,\"weights\":{\"upvote\":2,\"comment\":0.5}}}}",
+                      NULL));
+    int admin = f.admin;
     CHECK_INT(ph_http_get(admin, "/healthz", NULL, 0), 200);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
+    redisContext *c = f.c, *sub = ph_redis(peer_port(f.rp));
+    REQUIRE(sub);
+    REQUIRE(pfx_ready(&f));
     freeReplyObject(ph_cmd(sub, "SUBSCRIBE liftoff:forecast"));
 
     long long now = (long long)lo_wall_ms();
-    const char *id = NULL;
-    for (int i = 0; i < 30; i++)
-        id = ph_xadd(c, "liftoff:events:t1", NULL, "upvote", now);
-    for (int i = 0; i < 20; i++)
-        id = ph_xadd(c, "liftoff:events:t1", NULL, "comment", now - 1000);
-    for (int i = 0; i < 3; i++)
-        id = ph_xadd(c, "liftoff:events:t1", NULL, "hover", now); /* default weight 1 */
-    REQUIRE(id);
-    char last[64];
-    snprintf(last, sizeof last, "%s", id);
+    char last[PFX_ID_MAX];
+    pfx_xadd_n(c, "liftoff:events:t1", 30, "upvote", now, last);
+    pfx_xadd_n(c, "liftoff:events:t1", 20, "comment", now - 1000, last);
+    REQUIRE(pfx_xadd_n(c, "liftoff:events:t1", 3, "hover", now, last)); /* default weight 1 */
 
     /* (30 * 2 + 20 * 0.5 + 3 * 1) / 100 s */
     REQUIRE(PH_WAIT(hash_has(c, FORECAST_WEB, "last_id", last)));
@@ -109,38 +113,22 @@ TEST(predictor_publishes_forecast_for_known_input)
     CHECK_INT((long long)ph_metric(admin, "liftoff_predictor_ready"), 1);
     /* everything handed over was acknowledged */
     CHECK(PH_WAIT(ph_int(c, "XLEN liftoff:events:t1") == 53 &&
-                  ({
-                      redisReply *x = ph_cmd(c, "XPENDING liftoff:events:t1 liftoff-predictor");
-                      bool none = x && x->type == REDIS_REPLY_ARRAY && x->element[0]->integer == 0;
-                      if (x)
-                          freeReplyObject(x);
-                      none;
-                  })));
-    peer_stop(pp);
+                  pending_count(c, "liftoff:events:t1") == 0));
     redisFree(sub);
-    redisFree(c);
-    peer_stop(rp);
+    pfx_stop(&f);
 }
 
 TEST(predictor_policy_change_takes_effect)
 {
-    peer *rp = peer_redis_start(NULL);
-    REQUIRE(rp);
-    redisContext *c = ph_redis(peer_port(rp));
-    REQUIRE(c);
-    ph_policy_put(c, "shop", "web",
-                  "{\"spec\":{\"redis\":{\"launch\":\"t2\"},\"prediction\":{\"windowSeconds\":100}}}");
-    peer *pp = ph_predictor(peer_port(rp), NULL);
-    REQUIRE(pp);
-    int admin = peer_port(pp);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
-    long long now = (long long)lo_wall_ms();
-    const char *id = NULL;
-    for (int i = 0; i < 50; i++)
-        id = ph_xadd(c, "liftoff:events:t2", NULL, "upvote", now);
-    REQUIRE(id);
-    char last[64];
-    snprintf(last, sizeof last, "%s", id);
+    pfx f;
+    REQUIRE(pfx_start(&f, NULL,
+                      "{\"spec\":{\"redis\":{\"launch\":\"t2\"},\"prediction\":{\"windowSeconds\":100}}}",
+                      NULL));
+    REQUIRE(pfx_ready(&f));
+    redisContext *c = f.c;
+    int admin = f.admin;
+    char last[PFX_ID_MAX];
+    REQUIRE(pfx_xadd_n(c, "liftoff:events:t2", 50, "upvote", (long long)lo_wall_ms(), last));
     REQUIRE(PH_WAIT(hash_has(c, FORECAST_WEB, "last_id", last)));
     CHECK(near(ph_hget_num(c, FORECAST_WEB, "eps"), 0.6)); /* 50 * 1.2 (default) / 100 */
 
@@ -181,9 +169,7 @@ TEST(predictor_policy_change_takes_effect)
     freeReplyObject(ph_cmd(c, "SREM liftoff:policies shop/api"));
     freeReplyObject(ph_cmd(c, "PUBLISH liftoff:policy shop/api"));
     CHECK(PH_WAIT(ph_metric(admin, "liftoff_predictor_policies") == 1));
-    peer_stop(pp);
-    redisFree(c);
-    peer_stop(rp);
+    pfx_stop(&f);
 }
 
 /* Starts the predictor as a direct child (for its exit status). */
@@ -207,12 +193,11 @@ static pid_t spawn_direct(const char *const argv[], const char *log)
 
 TEST(predictor_sigterm_finishes_the_batch_and_acknowledges)
 {
-    peer *rp = peer_redis_start(NULL);
-    REQUIRE(rp);
     const char *bin = ph_binary();
     REQUIRE(bin);
-    redisContext *c = ph_redis(peer_port(rp));
-    REQUIRE(c);
+    pfx f;
+    REQUIRE(pfx_redis(&f, NULL));
+    redisContext *c = f.c;
     /* an hour-old backlog (outside the window: consumed through the group) */
     enum { N = 200000 };
     uint64_t t0 = lo_wall_ms() - 3600 * 1000;
@@ -233,8 +218,8 @@ TEST(predictor_sigterm_finishes_the_batch_and_acknowledges)
     int admin = peer_free_port();
     char listen[64], redis[64], log[4096];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", admin);
-    snprintf(redis, sizeof redis, "redis://127.0.0.1:%d", peer_port(rp));
-    snprintf(log, sizeof log, "%s/predictor-sigterm.log", peer_dir(rp));
+    snprintf(redis, sizeof redis, "redis://127.0.0.1:%d", peer_port(f.rp));
+    snprintf(log, sizeof log, "%s/predictor-sigterm.log", peer_dir(f.rp));
     const char *argv[] = { bin, "--listen", listen, "--redis", redis, "--launch", "t3",
                            "--policy", "shop/web", "--batch", "100", NULL };
     pid_t pid = spawn_direct(argv, log);
@@ -246,30 +231,22 @@ TEST(predictor_sigterm_finishes_the_batch_and_acknowledges)
     REQUIRE(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* whatever the group handed over was applied and acknowledged */
-    redisReply *x = ph_cmd(c, "XPENDING liftoff:events:t3 liftoff-predictor");
-    REQUIRE(x && x->type == REDIS_REPLY_ARRAY);
-    CHECK_INT(x->element[0]->integer, 0);
-    freeReplyObject(x);
+    CHECK_INT(pending_count(c, "liftoff:events:t3"), 0);
     char *last = ph_hget(c, FORECAST_WEB, "last_id");
     CHECK(last != NULL);
     free(last);
-    redisFree(c);
-    peer_stop(rp);
+    pfx_stop(&f);
 }
 
 TEST(predictor_reads_the_observed_rate_from_sidecars)
 {
-    peer *rp = peer_redis_start(NULL);
-    REQUIRE(rp);
-    redisContext *c = ph_redis(peer_port(rp));
-    REQUIRE(c);
-    ph_policy_put(c, "shop", "web",
-                  "{\"spec\":{\"redis\":{\"launch\":\"t4\"},\"podCapacityRps\":100,"
-                  "\"prediction\":{\"baseRps\":100}}}");
-    peer *pp = ph_predictor(peer_port(rp), NULL);
-    REQUIRE(pp);
-    int admin = peer_port(pp);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
+    pfx f;
+    REQUIRE(pfx_start(&f, NULL,
+                      "{\"spec\":{\"redis\":{\"launch\":\"t4\"},\"podCapacityRps\":100,"
+                      "\"prediction\":{\"baseRps\":100}}}",
+                      NULL));
+    REQUIRE(pfx_ready(&f));
+    redisContext *c = f.c;
     /* no engagement at all: only traffic, reported by two pods; a third
      * pod is long gone */
     bool seen = PH_WAIT(({
@@ -288,42 +265,26 @@ TEST(predictor_reads_the_observed_rate_from_sidecars)
     CHECK(ph_hget_num(c, FORECAST_WEB, "factor") >= 20);
     CHECK(PH_WAIT(ph_int(c, "HEXISTS liftoff:observed:shop:web rps@web-gone") == 0));
     CHECK_INT(ph_int(c, "HEXISTS liftoff:observed:shop:web rps@web-a"), 1);
-    peer_stop(pp);
-    redisFree(c);
-    peer_stop(rp);
+    pfx_stop(&f);
 }
 
 TEST(predictor_no_ack_mode_counts_everything_and_leaves_nothing_pending)
 {
-    peer *rp = peer_redis_start(NULL);
-    REQUIRE(rp);
-    redisContext *c = ph_redis(peer_port(rp));
-    REQUIRE(c);
-    peer *pp = ph_predictor(peer_port(rp), "--no-ack --policy shop/web --launch t5");
-    REQUIRE(pp);
-    int admin = peer_port(pp);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
+    pfx f;
+    REQUIRE(pfx_start(&f, NULL, NULL, "--no-ack --policy shop/web --launch t5"));
+    REQUIRE(pfx_ready(&f));
+    redisContext *c = f.c;
     long long now = (long long)lo_wall_ms();
-    const char *id = NULL;
-    for (int i = 0; i < 25; i++)
-        id = ph_xadd(c, "liftoff:events:t5", NULL, "maker_comment", now);
-    REQUIRE(id);
-    char last[64];
-    snprintf(last, sizeof last, "%s", id);
+    char last[PFX_ID_MAX];
+    REQUIRE(pfx_xadd_n(c, "liftoff:events:t5", 25, "maker_comment", now, last));
     REQUIRE(PH_WAIT(hash_has(c, FORECAST_WEB, "last_id", last)));
     CHECK(near(ph_hget_num(c, FORECAST_WEB, "eps"), 25 * 1.5 / 60));
-    redisReply *x = ph_cmd(c, "XPENDING liftoff:events:t5 liftoff-predictor");
-    REQUIRE(x && x->type == REDIS_REPLY_ARRAY);
-    CHECK_INT(x->element[0]->integer, 0);
-    freeReplyObject(x);
+    CHECK_INT(pending_count(c, "liftoff:events:t5"), 0);
     /* a restart finds the window in the stream: nothing lost, nothing doubled */
-    REQUIRE(peer_restart(pp) == 0);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
-    id = ph_xadd(c, "liftoff:events:t5", NULL, "maker_comment", now);
-    snprintf(last, sizeof last, "%s", id);
+    REQUIRE(peer_restart(f.pp) == 0);
+    REQUIRE(pfx_ready(&f));
+    pfx_xadd_n(c, "liftoff:events:t5", 1, "maker_comment", now, last);
     REQUIRE(PH_WAIT(hash_has(c, FORECAST_WEB, "last_id", last)));
     CHECK(near(ph_hget_num(c, FORECAST_WEB, "eps"), 26 * 1.5 / 60));
-    peer_stop(pp);
-    redisFree(c);
-    peer_stop(rp);
+    pfx_stop(&f);
 }

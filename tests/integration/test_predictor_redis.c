@@ -3,6 +3,7 @@
  * catches up with what was appended, counting nothing twice. */
 #include "test.h"
 #include "test_predictor_helpers.h"
+#include "predictor_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -34,86 +35,61 @@ static bool loaded(redisContext *c)
 
 TEST(predictor_survives_redis_down_and_up)
 {
-    peer *rp = peer_redis_start("appendonly yes\nappendfsync always\n");
-    REQUIRE(rp);
-    redisContext *c = ph_redis(peer_port(rp));
-    REQUIRE(c);
-    ph_policy_put(c, "shop", "web",
-                  "{\"spec\":{\"redis\":{\"launch\":\"updown\"},\"prediction\":{\"windowSeconds\":200}}}");
-    peer *pp = ph_predictor(peer_port(rp), NULL);
-    REQUIRE(pp);
-    int admin = peer_port(pp);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
+    pfx f;
+    REQUIRE(pfx_start(&f, "appendonly yes\nappendfsync always\n",
+                      "{\"spec\":{\"redis\":{\"launch\":\"updown\"},\"prediction\":{\"windowSeconds\":200}}}",
+                      NULL));
+    REQUIRE(pfx_ready(&f));
     long long now = (long long)lo_wall_ms();
-    const char *id = NULL;
-    for (int i = 0; i < 10; i++)
-        id = ph_xadd(c, STREAM, NULL, "comment", now);
-    REQUIRE(id);
-    char last[64];
-    snprintf(last, sizeof last, "%s", id);
-    REQUIRE(PH_WAIT(last_is(c, last)));
-    CHECK(fabs(ph_hget_num(c, KEY, "eps") - 0.05) < 1e-9);
+    char last[PFX_ID_MAX];
+    REQUIRE(pfx_xadd_n(f.c, STREAM, 10, "comment", now, last));
+    REQUIRE(PH_WAIT(last_is(f.c, last)));
+    CHECK(fabs(ph_hget_num(f.c, KEY, "eps") - 0.05) < 1e-9);
 
-    redisFree(c);
-    peer_kill9(rp);
-    CHECK(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 503));
-    CHECK_INT((long long)ph_metric(admin, "liftoff_predictor_redis_up"), 0);
-    CHECK_INT(ph_http_get(admin, "/healthz", NULL, 0), 200);
+    redisFree(f.c);
+    f.c = NULL;
+    peer_kill9(f.rp);
+    CHECK(PH_WAIT(ph_http_get(f.admin, "/readyz", NULL, 0) == 503));
+    CHECK_INT((long long)ph_metric(f.admin, "liftoff_predictor_redis_up"), 0);
+    CHECK_INT(ph_http_get(f.admin, "/healthz", NULL, 0), 200);
 
-    REQUIRE(peer_restart(rp) == 0);
-    c = ph_redis(peer_port(rp));
-    REQUIRE(c);
-    REQUIRE(PH_WAIT(loaded(c)));
+    REQUIRE(peer_restart(f.rp) == 0);
+    f.c = ph_redis(peer_port(f.rp));
+    REQUIRE(f.c);
+    REQUIRE(PH_WAIT(loaded(f.c)));
     /* appended before the predictor is back */
-    for (int i = 0; i < 10; i++)
-        id = ph_xadd(c, STREAM, NULL, "comment", now);
-    REQUIRE(id);
-    snprintf(last, sizeof last, "%s", id);
-    CHECK(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
-    CHECK(PH_WAIT(last_is(c, last)));
-    CHECK(fabs(ph_hget_num(c, KEY, "eps") - 0.1) < 1e-9);
-    CHECK_INT((long long)ph_metric(admin, "liftoff_predictor_events_applied_total{launch=\"updown\"}"), 20);
+    REQUIRE(pfx_xadd_n(f.c, STREAM, 10, "comment", now, last));
+    CHECK(pfx_ready(&f));
+    CHECK(PH_WAIT(last_is(f.c, last)));
+    CHECK(fabs(ph_hget_num(f.c, KEY, "eps") - 0.1) < 1e-9);
+    CHECK_INT((long long)ph_metric(f.admin, "liftoff_predictor_events_applied_total{launch=\"updown\"}"), 20);
     /* and it keeps going */
-    for (int i = 0; i < 5; i++)
-        id = ph_xadd(c, STREAM, NULL, "comment", now);
-    snprintf(last, sizeof last, "%s", id);
-    CHECK(PH_WAIT(last_is(c, last)));
-    CHECK(fabs(ph_hget_num(c, KEY, "eps") - 0.125) < 1e-9);
-    peer_stop(pp);
-    redisFree(c);
-    peer_stop(rp);
+    pfx_xadd_n(f.c, STREAM, 5, "comment", now, last);
+    CHECK(PH_WAIT(last_is(f.c, last)));
+    CHECK(fabs(ph_hget_num(f.c, KEY, "eps") - 0.125) < 1e-9);
+    pfx_stop(&f);
 }
 
 TEST(predictor_recreates_a_lost_group_and_loses_nothing)
 {
     /* no persistence: a restart loses the stream, the group and the policy */
-    peer *rp = peer_redis_start(NULL);
-    REQUIRE(rp);
-    redisContext *c = ph_redis(peer_port(rp));
-    REQUIRE(c);
-    peer *pp = ph_predictor(peer_port(rp), "--policy shop/web --launch updown");
-    REQUIRE(pp);
-    int admin = peer_port(pp);
-    REQUIRE(PH_WAIT(ph_http_get(admin, "/readyz", NULL, 0) == 200));
+    pfx f;
+    REQUIRE(pfx_start(&f, NULL, NULL, "--policy shop/web --launch updown"));
+    REQUIRE(pfx_ready(&f));
     long long now = (long long)lo_wall_ms();
-    const char *id = ph_xadd(c, STREAM, NULL, "upvote", now);
-    REQUIRE(id);
-    char last[64];
-    snprintf(last, sizeof last, "%s", id);
-    REQUIRE(PH_WAIT(last_is(c, last)));
-    redisFree(c);
-    peer_kill9(rp);
-    REQUIRE(peer_restart(rp) == 0);
-    c = ph_redis(peer_port(rp));
-    REQUIRE(c);
+    char last[PFX_ID_MAX];
+    REQUIRE(pfx_xadd_n(f.c, STREAM, 1, "upvote", now, last));
+    REQUIRE(PH_WAIT(last_is(f.c, last)));
+    redisFree(f.c);
+    f.c = NULL;
+    peer_kill9(f.rp);
+    REQUIRE(peer_restart(f.rp) == 0);
+    f.c = ph_redis(peer_port(f.rp));
+    REQUIRE(f.c);
     /* entries appended at once after the restart, before the group is back */
-    for (int i = 0; i < 4; i++)
-        id = ph_xadd(c, STREAM, NULL, "upvote", now);
-    snprintf(last, sizeof last, "%s", id);
-    CHECK(PH_WAIT(last_is(c, last)));
+    pfx_xadd_n(f.c, STREAM, 4, "upvote", now, last);
+    CHECK(PH_WAIT(last_is(f.c, last)));
     /* 1 before + 4 after, weight 1.2, window 60 s */
-    CHECK(fabs(ph_hget_num(c, KEY, "eps") - 0.1) < 1e-9);
-    peer_stop(pp);
-    redisFree(c);
-    peer_stop(rp);
+    CHECK(fabs(ph_hget_num(f.c, KEY, "eps") - 0.1) < 1e-9);
+    pfx_stop(&f);
 }

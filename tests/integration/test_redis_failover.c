@@ -4,6 +4,7 @@
 #include "test.h"
 #include "test_redis_helpers.h"
 #include "peers.h"
+#include "redis_fixture.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,16 +12,20 @@
 
 #define INFLIGHT_N 500
 
-typedef struct tally {
-    int calls[INFLIGHT_N];
-    int err[INFLIGHT_N];
-    int done;
-} tally;
+typedef struct tally tally;
 
 typedef struct slot {
     tally *t;
     int i;
 } slot;
+
+/* What each of up to INFLIGHT_N commands' callbacks saw. */
+struct tally {
+    int calls[INFLIGHT_N];
+    int err[INFLIGHT_N];
+    int done;
+    slot slots[INFLIGHT_N];
+};
 
 static void tally_cb(rds *r, const redisReply *reply, int err, void *arg)
 {
@@ -30,34 +35,41 @@ static void tally_cb(rds *r, const redisReply *reply, int err, void *arg)
     s->t->done++;
 }
 
-static const rds_opts fast_retry = { .backoff_min_ms = 20, .backoff_max_ms = 100 };
+/* Sends n commands, the i-th reporting into slot i of t: "SET key:<i> <i>"
+ * (set) or PING. 0, or the first refusal. */
+static int tally_send(rds *r, tally *t, int n, bool set)
+{
+    for (int i = 0; i < n; i++) {
+        t->slots[i] = (slot){ t, i };
+        int rc = set ? rds_command(r, tally_cb, &t->slots[i], "SET key:%d %d", i, i)
+                     : rds_command(r, tally_cb, &t->slots[i], "PING");
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* rds_opts fields: quick reconnect attempts, state events counted in *s. */
+#define FAST_RETRY_COUNTED(s)                                                  \
+    .backoff_min_ms = 20, .backoff_max_ms = 100, .on_state = states_cb, .state_arg = (s)
 
 TEST(redis_kill9_fails_each_pending_once_then_reconnects)
 {
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
     states s = { 0 };
-    rds_opts o = fast_retry;
-    o.on_state = states_cb;
-    o.state_arg = &s;
-    rds *r = test_rds(loop, &o, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
+    rds_opts o = { FAST_RETRY_COUNTED(&s) };
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, &o, NULL));
     CHECK_INT(s.up, 1);
     /* A stopped server keeps every command pending. */
-    peer_pause(p);
+    peer_pause(f.p);
     tally *t = calloc(1, sizeof *t);
-    slot *slots = calloc(INFLIGHT_N, sizeof *slots);
-    REQUIRE(t && slots);
-    for (int i = 0; i < INFLIGHT_N; i++) {
-        slots[i] = (slot){ t, i };
-        REQUIRE(rds_command(r, tally_cb, &slots[i], "SET key:%d %d", i, i) == 0);
-    }
+    REQUIRE(t);
+    REQUIRE(tally_send(f.r, t, INFLIGHT_N, true) == 0);
     rds_stats st;
-    CHECK(WAIT_FOR(loop, (rds_get_stats(r, &st), st.commands == INFLIGHT_N)));
+    CHECK(WAIT_FOR(f.loop, (rds_get_stats(f.r, &st), st.commands == INFLIGHT_N)));
     CHECK_INT(t->done, 0);
-    peer_kill9(p);
-    CHECK(WAIT_FOR(loop, t->done == INFLIGHT_N));
+    peer_kill9(f.p);
+    CHECK(WAIT_FOR(f.loop, t->done == INFLIGHT_N));
     int twice = 0, no_error = 0;
     for (int i = 0; i < INFLIGHT_N; i++) {
         twice += t->calls[i] != 1;
@@ -66,180 +78,149 @@ TEST(redis_kill9_fails_each_pending_once_then_reconnects)
     CHECK_INT(twice, 0);
     CHECK_INT(no_error, 0);
     CHECK_INT(s.down, 1);
-    CHECK(!rds_is_up(r));
-    CHECK(*rds_error(r) != '\0');
+    CHECK(!rds_is_up(f.r));
+    CHECK(*rds_error(f.r) != '\0');
 
     /* While down (queueing mode) a command waits for the next connection. */
     rec queued = { 0 };
-    CHECK_INT(rds_command(r, rec_cb, &queued, "SET after restart"), 0);
-    CHECK(WAIT_FOR(loop, s.failed >= 1)); /* at least one refused retry */
+    CHECK_INT(rds_command(f.r, rec_cb, &queued, "SET after restart"), 0);
+    CHECK(WAIT_FOR(f.loop, s.failed >= 1)); /* at least one refused retry */
     CHECK_INT(queued.calls, 0);
-    REQUIRE(peer_restart(p) == 0);
-    CHECK(WAIT_FOR(loop, queued.calls == 1));
+    REQUIRE(peer_restart(f.p) == 0);
+    CHECK(WAIT_FOR(f.loop, queued.calls == 1));
     CHECK_INT(queued.err, 0);
     CHECK_STR(queued.str, "OK");
     CHECK_INT(s.up, 2);
     rec get = { 0 };
-    CHECK_INT(rds_command(r, rec_cb, &get, "GET after"), 0);
-    CHECK(WAIT_FOR(loop, get.calls == 1));
+    CHECK_INT(rds_command(f.r, rec_cb, &get, "GET after"), 0);
+    CHECK(WAIT_FOR(f.loop, get.calls == 1));
     CHECK_STR(get.str, "restart");
-    rds_get_stats(r, &st);
+    rds_get_stats(f.r, &st);
     CHECK(st.reconnects >= 1);
     CHECK_INT(st.connects, 2);
     CHECK_INT(st.failed, INFLIGHT_N);
     /* Nothing is ever delivered twice, even later. */
-    test_run_for(loop, 50);
+    test_run_for(f.loop, 50);
     for (int i = 0; i < INFLIGHT_N; i++)
         CHECK_INT(t->calls[i], 1);
     rec_free(&queued);
     rec_free(&get);
     free(t);
-    free(slots);
-    rds_free(r);
-    ev_loop_free(loop);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 TEST(redis_command_timeout_fails_and_reconnects)
 {
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
     states s = { 0 };
-    rds_opts o = fast_retry;
-    o.on_state = states_cb;
-    o.state_arg = &s;
-    o.command_timeout_ms = 60000;
-    rds *r = test_rds(loop, &o, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
-    peer_pause(p);
+    rds_opts o = { FAST_RETRY_COUNTED(&s), .command_timeout_ms = 60000 };
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, &o, NULL));
+    peer_pause(f.p);
     rec slow = { 0 }, behind = { 0 };
     const char *argv[] = { "GET", "x" };
-    CHECK_INT(rds_command_argv_timeout(r, 200, 2, argv, NULL, rec_cb, &slow), 0);
-    CHECK_INT(rds_command(r, rec_cb, &behind, "PING"), 0);
-    CHECK(WAIT_FOR(loop, slow.calls && behind.calls));
+    CHECK_INT(rds_command_argv_timeout(f.r, 200, 2, argv, NULL, rec_cb, &slow), 0);
+    CHECK_INT(rds_command(f.r, rec_cb, &behind, "PING"), 0);
+    CHECK(WAIT_FOR(f.loop, slow.calls && behind.calls));
     CHECK_INT(slow.err, -ETIMEDOUT);
     CHECK_INT(behind.err, -ENOTCONN); /* its connection was dropped */
-    CHECK(strstr(rds_error(r), "got no reply in time") != NULL);
+    CHECK(strstr(rds_error(f.r), "got no reply in time") != NULL);
     rds_stats st;
-    rds_get_stats(r, &st);
+    rds_get_stats(f.r, &st);
     CHECK_INT(st.timeouts, 1);
     CHECK_INT(s.down, 1);
-    peer_resume(p);
-    CHECK(WAIT_FOR(loop, rds_is_up(r)));
+    peer_resume(f.p);
+    CHECK(WAIT_FOR(f.loop, rds_is_up(f.r)));
     rec ping = { 0 };
-    CHECK_INT(rds_command(r, rec_cb, &ping, "PING"), 0);
-    CHECK(WAIT_FOR(loop, ping.calls == 1));
+    CHECK_INT(rds_command(f.r, rec_cb, &ping, "PING"), 0);
+    CHECK(WAIT_FOR(f.loop, ping.calls == 1));
     CHECK_STR(ping.str, "PONG");
     CHECK_INT(slow.calls, 1);
     CHECK_INT(behind.calls, 1);
     rec_free(&slow);
     rec_free(&behind);
     rec_free(&ping);
-    rds_free(r);
-    ev_loop_free(loop);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 TEST(redis_command_timeout_during_client_pause)
 {
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
-    rds *r = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
-    rds *admin = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r && admin);
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, NULL, NULL));
+    rds *admin = test_rds(f.loop, NULL, true, "redis://127.0.0.1:%d", peer_port(f.p));
+    REQUIRE(admin);
     rec pause = { 0 }, slow = { 0 };
     CHECK_INT(rds_command(admin, rec_cb, &pause, "CLIENT PAUSE 1000 ALL"), 0);
-    CHECK(WAIT_FOR(loop, pause.calls == 1));
+    CHECK(WAIT_FOR(f.loop, pause.calls == 1));
     CHECK_STR(pause.str, "OK");
     const char *argv[] = { "GET", "x" };
-    CHECK_INT(rds_command_argv_timeout(r, 150, 2, argv, NULL, rec_cb, &slow), 0);
-    CHECK(WAIT_FOR(loop, slow.calls == 1));
+    CHECK_INT(rds_command_argv_timeout(f.r, 150, 2, argv, NULL, rec_cb, &slow), 0);
+    CHECK(WAIT_FOR(f.loop, slow.calls == 1));
     CHECK_INT(slow.err, -ETIMEDOUT);
     rec_free(&pause);
     rec_free(&slow);
-    rds_free(r);
     rds_free(admin);
-    ev_loop_free(loop);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 TEST(redis_fail_fast_while_down)
 {
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
     states s = { 0 };
-    rds_opts o = fast_retry;
-    o.fail_fast = true;
-    o.on_state = states_cb;
-    o.state_arg = &s;
-    rds *r = test_rds(loop, &o, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
-    peer_kill9(p);
-    CHECK(WAIT_FOR(loop, s.down == 1));
+    rds_opts o = { FAST_RETRY_COUNTED(&s), .fail_fast = true };
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, &o, NULL));
+    peer_kill9(f.p);
+    CHECK(WAIT_FOR(f.loop, s.down == 1));
     rec x = { 0 };
-    CHECK_INT(rds_command(r, rec_cb, &x, "PING"), 0);
+    CHECK_INT(rds_command(f.r, rec_cb, &x, "PING"), 0);
     CHECK_INT(x.calls, 0); /* not from inside the call */
-    CHECK(WAIT_FOR(loop, x.calls == 1));
+    CHECK(WAIT_FOR(f.loop, x.calls == 1));
     CHECK_INT(x.err, -ENOTCONN);
-    REQUIRE(peer_restart(p) == 0);
-    CHECK(WAIT_FOR(loop, rds_is_up(r)));
-    CHECK_INT(rds_command(r, rec_cb, &x, "PING"), 0);
-    CHECK(WAIT_FOR(loop, x.calls == 2));
+    REQUIRE(peer_restart(f.p) == 0);
+    CHECK(WAIT_FOR(f.loop, rds_is_up(f.r)));
+    CHECK_INT(rds_command(f.r, rec_cb, &x, "PING"), 0);
+    CHECK(WAIT_FOR(f.loop, x.calls == 2));
     CHECK_INT(x.err, 0);
     CHECK_STR(x.str, "PONG");
     rec_free(&x);
-    rds_free(r);
-    ev_loop_free(loop);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 TEST(redis_queue_bound_and_deadlines_while_down)
 {
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
     states s = { 0 };
-    rds_opts o = fast_retry;
-    o.max_pending = 3;
-    o.on_state = states_cb;
-    o.state_arg = &s;
-    rds *r = test_rds(loop, &o, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
-    peer_kill9(p);
-    CHECK(WAIT_FOR(loop, s.down == 1));
+    rds_opts o = { FAST_RETRY_COUNTED(&s), .max_pending = 3 };
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, &o, NULL));
+    peer_kill9(f.p);
+    CHECK(WAIT_FOR(f.loop, s.down == 1));
     rec a = { 0 }, b = { 0 }, c = { 0 }, over = { 0 };
     const char *set_a[] = { "SET", "a", "1" };
     const char *set_c[] = { "SET", "c", "3" };
-    CHECK_INT(rds_command_argv(r, 3, set_a, NULL, rec_cb, &a), 0);
+    CHECK_INT(rds_command_argv(f.r, 3, set_a, NULL, rec_cb, &a), 0);
     const char *short_lived[] = { "SET", "b", "2" };
-    CHECK_INT(rds_command_argv_timeout(r, 100, 3, short_lived, NULL, rec_cb, &b), 0);
-    CHECK_INT(rds_command_argv(r, 3, set_c, NULL, rec_cb, &c), 0);
-    CHECK_INT(rds_command(r, rec_cb, &over, "PING"), 0);
-    CHECK(WAIT_FOR(loop, over.calls == 1));
+    CHECK_INT(rds_command_argv_timeout(f.r, 100, 3, short_lived, NULL, rec_cb, &b), 0);
+    CHECK_INT(rds_command_argv(f.r, 3, set_c, NULL, rec_cb, &c), 0);
+    CHECK_INT(rds_command(f.r, rec_cb, &over, "PING"), 0);
+    CHECK(WAIT_FOR(f.loop, over.calls == 1));
     CHECK_INT(over.err, -ENOBUFS);
     /* The short deadline passes while down: only that one fails. */
-    CHECK(WAIT_FOR(loop, b.calls == 1));
+    CHECK(WAIT_FOR(f.loop, b.calls == 1));
     CHECK_INT(b.err, -ETIMEDOUT);
     CHECK_INT(a.calls + c.calls, 0);
-    REQUIRE(peer_restart(p) == 0);
-    CHECK(WAIT_FOR(loop, a.calls && c.calls));
+    REQUIRE(peer_restart(f.p) == 0);
+    CHECK(WAIT_FOR(f.loop, a.calls && c.calls));
     CHECK_STR(a.str, "OK");
     CHECK_STR(c.str, "OK");
     rec mget = { 0 };
-    CHECK_INT(rds_command(r, rec_cb, &mget, "EXISTS a b c"), 0);
-    CHECK(WAIT_FOR(loop, mget.calls == 1));
+    CHECK_INT(rds_command(f.r, rec_cb, &mget, "EXISTS a b c"), 0);
+    CHECK(WAIT_FOR(f.loop, mget.calls == 1));
     CHECK_INT(mget.integer, 2); /* b was never written */
     rec_free(&a);
     rec_free(&b);
     rec_free(&c);
     rec_free(&over);
     rec_free(&mget);
-    rds_free(r);
-    ev_loop_free(loop);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 static void free_in_callback(rds *r, const redisReply *reply, int err, void *arg)
@@ -253,38 +234,30 @@ static void free_in_callback(rds *r, const redisReply *reply, int err, void *arg
 
 TEST(redis_free_cancels_pending_even_from_a_callback)
 {
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
-    rds *r = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, NULL, NULL));
     /* Plain rds_free with commands in flight and queued. */
     tally *t = calloc(1, sizeof *t);
-    slot *slots = calloc(INFLIGHT_N, sizeof *slots);
-    REQUIRE(t && slots);
-    for (int i = 0; i < 10; i++) {
-        slots[i] = (slot){ t, i };
-        REQUIRE(rds_command(r, tally_cb, &slots[i], "PING") == 0);
-    }
-    rds_free(r);
+    REQUIRE(t);
+    REQUIRE(tally_send(f.r, t, 10, false) == 0);
+    rds_free(f.r);
+    f.r = NULL;
     CHECK_INT(t->done, 10);
     for (int i = 0; i < 10; i++) {
         CHECK_INT(t->calls[i], 1);
         CHECK_INT(t->err[i], -ECANCELED);
     }
     /* rds_free from inside the first reply's callback. */
-    r = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
+    rds *r = test_rds(f.loop, NULL, true, "redis://127.0.0.1:%d", peer_port(f.p));
     REQUIRE(r);
     int n = 0;
     for (int i = 0; i < 5; i++)
         REQUIRE(rds_command(r, free_in_callback, &n, "PING") == 0);
-    CHECK(WAIT_FOR(loop, n == 5));
-    test_run_for(loop, 20);
+    CHECK(WAIT_FOR(f.loop, n == 5));
+    test_run_for(f.loop, 20);
     CHECK_INT(n, 5);
     free(t);
-    free(slots);
-    ev_loop_free(loop);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 /* The Sentinel seam: an address provider picks the server per attempt. */
@@ -336,27 +309,26 @@ TEST(redis_free_then_loop_free_leaves_nothing_behind)
 {
     /* Work scheduled for the loop (a flush, a failure report) must not keep
      * a freed client alive: valgrind and ASan runs check for leaks. */
-    peer *p = peer_redis_start(NULL);
-    REQUIRE(p);
-    ev_loop *loop = ev_loop_new();
-    rds *r = test_rds(loop, NULL, true, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
+    rfx f;
+    REQUIRE(rfx_start(&f, NULL, NULL, NULL));
     rec a = { 0 };
-    CHECK_INT(rds_command(r, rec_cb, &a, "PING"), 0); /* flush scheduled */
-    rds_free(r);
+    CHECK_INT(rds_command(f.r, rec_cb, &a, "PING"), 0); /* flush scheduled */
+    rds_free(f.r);
     CHECK_INT(a.calls, 1);
     CHECK_INT(a.err, -ECANCELED);
     rds_opts o = { .fail_fast = true };
-    r = test_rds(loop, &o, false, "redis://127.0.0.1:%d", peer_port(p));
-    REQUIRE(r);
-    CHECK_INT(rds_command(r, rec_cb, &a, "PING"), 0); /* failure scheduled */
-    rds_free(r);
+    f.r = test_rds(f.loop, &o, false, "redis://127.0.0.1:%d", peer_port(f.p));
+    REQUIRE(f.r);
+    CHECK_INT(rds_command(f.r, rec_cb, &a, "PING"), 0); /* failure scheduled */
+    rds_free(f.r);
+    f.r = NULL;
     CHECK_INT(a.calls, 2);
     CHECK_INT(a.err, -ENOTCONN);
-    ev_loop_free(loop);
+    ev_loop_free(f.loop);
+    f.loop = NULL;
     CHECK_INT(conn_live_count(), 0);
     rec_free(&a);
-    peer_stop(p);
+    rfx_stop(&f);
 }
 
 TEST(redis_unanswered_auth_is_a_failed_attempt)

@@ -21,6 +21,139 @@ static const char *hold_rules =
     " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 60}},"
     "{\"match\": {\"prefix\": \"/\"}, \"mode\": \"passthrough\"}]}";
 
+/* stale-if-error: stale copies instead of 502s while the origin is down. */
+static const char *sie_rules =
+    "{\"routes\": [{\"match\": {\"prefix\": \"/sie\"}, \"mode\": \"override\","
+    " \"maxAge\": 60, \"staleIfError\": 30, \"jitterPercent\": 0,"
+    " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 1}}]}";
+
+/* stale-while-revalidate: stale answers while one refresh runs. */
+static const char *swr_rules =
+    "{\"routes\": [{\"match\": {\"prefix\": \"/hold\"}, \"mode\": \"override\","
+    " \"maxAge\": 60, \"staleWhileRevalidate\": 60, \"jitterPercent\": 0,"
+    " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 1}}]}";
+
+/* /nocache has no micro-cache; everything else has. */
+static const char *warm_rules =
+    "{\"routes\": [{\"match\": {\"prefix\": \"/nocache\"}, \"mode\": \"passthrough\"},"
+    "{\"match\": {\"prefix\": \"/\"}, \"mode\": \"passthrough\","
+    " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 60}}]}";
+
+static bool holds_a_request(void *arg) { return ((sco *)arg)->held_n >= 1; }
+
+/* The in-process origin and a sidecar in front of it, on one loop. */
+typedef struct mc {
+    ev_loop *loop;
+    sco *o;          /* NULL once a test stopped it */
+    sc_env e;
+    bool sc_up;
+    int base;        /* origin requests once the sidecar was ready */
+} mc;
+
+static void mc_stop(mc *f)
+{
+    if (f->sc_up)
+        sc_stop(&f->e);
+    sco_stop(f->o);
+    ev_loop_free(f->loop);
+}
+
+/* Waits (up to WAIT_MS) until the sidecar's /readyz answers. */
+static void wait_ready(mc *f)
+{
+    uint64_t end = lo_mono_ms() + WAIT_MS;
+    char *ready = xasprintf("-s -f http://127.0.0.1:%d/readyz", f->e.admin);
+    while (lo_mono_ms() < end && run_curl(f->loop, ready, NULL, NULL) != 0)
+        ev_run_once(f->loop, 20);
+    free(ready);
+}
+
+/* Starts the origin and a sidecar with rules, with ready also waits until
+ * the sidecar is ready (its readiness probe reaches the origin too: base
+ * counts from after it). false if either did not start (then what did is
+ * stopped again). */
+static bool mc_start(mc *f, const char *rules, bool ready)
+{
+    memset(f, 0, sizeof *f);
+    f->loop = ev_loop_new();
+    f->o = sco_start(f->loop);
+    f->sc_up = f->o && sc_start(&f->e, f->o->port, rules, NULL);
+    if (!f->sc_up) {
+        mc_stop(f);
+        return false;
+    }
+    if (ready)
+        wait_ready(f);
+    f->base = f->o->requests;
+    return true;
+}
+
+/* Runs "curl <args>" (args are freed here); its stdout, or "", in out (len
+ * bytes). Returns curl's exit status. */
+static int curl_text(ev_loop *loop, char *args, char *out, size_t len)
+{
+    char *body = NULL;
+    int rc = run_curl(loop, args, &body, NULL);
+    snprintf(out, len, "%s", body ? body : "");
+    free(body);
+    free(args);
+    return rc;
+}
+
+/* POSTs data (shell-quoted with '...') to path on the sidecar's admin
+ * port; the response body, or with code_only its status code, in out.
+ * Returns curl's exit status. */
+static int admin_post(mc *f, const char *path, const char *data, bool code_only, char *out,
+                      size_t len)
+{
+    return curl_text(f->loop,
+                     xasprintf("-s %s-X POST --data-binary '%s' http://127.0.0.1:%d%s",
+                               code_only ? "-o /dev/null -w %{http_code} " : "", data,
+                               f->e.admin, path),
+                     out, len);
+}
+
+/* What one raw request through the sidecar saw. */
+typedef struct answer {
+    bool held;          /* (via the origin) the origin got it and held it */
+    int origin_held;    /* (via the origin) the origin's request count then */
+    bool head;          /* a whole response head arrived */
+    int status;
+    bool has_cs, has_age;
+    char cs[128];       /* Cache-Status */
+} answer;
+
+/* Waits (up to WAIT_MS) until the origin holds a request. */
+static bool origin_holds(mc *f)
+{
+    return sc_wait(f->loop, holds_a_request, f->o, WAIT_MS);
+}
+
+/* Sends the raw request on a fresh connection and reads the answer's
+ * head. via_origin: the request must reach the origin; it is released
+ * once the origin holds it (and its request count is noted). false if the
+ * connection could not be opened. */
+static bool raw_get(mc *f, const char *request, bool via_origin, answer *a)
+{
+    memset(a, 0, sizeof *a);
+    rawc *r = rawc_open(f->loop, f->e.port);
+    if (!r)
+        return false;
+    rawc_sends(r, request);
+    if (via_origin) {
+        a->held = origin_holds(f);
+        a->origin_held = f->o->requests;
+        sco_release(f->o);
+    }
+    a->head = sc_wait_head(f->loop, r, WAIT_MS);
+    a->status = sc_status(r);
+    a->has_cs = sc_field(r, "Cache-Status", a->cs, sizeof a->cs);
+    char age[32];
+    a->has_age = sc_field(r, "Age", age, sizeof age);
+    rawc_close(r);
+    return true;
+}
+
 /* The value of a gauge in the sidecar's /metrics, or -1. */
 static double gauge(ev_loop *loop, sc_env *e, const char *name)
 {
@@ -43,17 +176,6 @@ static double gauge(ev_loop *loop, sc_env *e, const char *name)
     return v;
 }
 
-typedef struct held_wait {
-    sco *o;
-    int n;
-} held_wait;
-
-static bool held_at_least(void *arg)
-{
-    held_wait *w = arg;
-    return w->o->held_n >= w->n;
-}
-
 typedef struct all_heads {
     rawc **c;
     int n;
@@ -70,39 +192,26 @@ static bool have_all_heads(void *arg)
 
 TEST(sidecar_microcache_coalesces_concurrent_misses)
 {
-    ev_loop *loop = ev_loop_new();
-    sco *o = sco_start(loop);
-    sc_env e;
-    REQUIRE(o);
-    if (!sc_start(&e, o->port, hold_rules, NULL)) {
-        sco_stop(o);
-        ev_loop_free(loop);
-        REQUIRE(!"sidecar started");
-    }
-    /* The readiness probe reaches the origin too: count from after it. */
-    uint64_t ready_end = lo_mono_ms() + WAIT_MS;
-    char *ready = xasprintf("-s -f http://127.0.0.1:%d/readyz", e.admin);
-    while (lo_mono_ms() < ready_end && run_curl(loop, ready, NULL, NULL) != 0)
-        ev_run_once(loop, 20);
-    free(ready);
-    int base = o->requests;
+    mc f;
+    REQUIRE(mc_start(&f, hold_rules, true));
+    ev_loop *loop = f.loop;
+    sco *o = f.o;
     rawc *c[NCLIENTS];
     for (int i = 0; i < NCLIENTS; i++) {
-        c[i] = rawc_open(loop, e.port);
+        c[i] = rawc_open(loop, f.e.port);
         REQUIRE(c[i]);
         rawc_sends(c[i], "GET /hold-a?x=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n");
     }
     /* One request reaches the origin; the others wait on its fill. */
-    held_wait hw = { o, 1 };
-    CHECK(sc_wait(loop, held_at_least, &hw, WAIT_MS));
+    CHECK(origin_holds(&f));
     uint64_t end = lo_mono_ms() + WAIT_MS;
     double waiting = -1;
-    while (lo_mono_ms() < end && (waiting = gauge(loop, &e, "liftoff_sidecar_cache_waiting")) <
+    while (lo_mono_ms() < end && (waiting = gauge(loop, &f.e, "liftoff_sidecar_cache_waiting")) <
                                      NCLIENTS - 1)
         ev_run_once(loop, 20);
     CHECK(waiting == NCLIENTS - 1);
     CHECK_INT(o->held_n, 1);
-    CHECK_INT(o->requests - base, 1);
+    CHECK_INT(o->requests - f.base, 1);
     sco_release(o);
     all_heads ah = { c, NCLIENTS };
     CHECK(sc_wait(loop, have_all_heads, &ah, WAIT_MS));
@@ -115,52 +224,33 @@ TEST(sidecar_microcache_coalesces_concurrent_misses)
         hits += strstr(cs, "; hit") != NULL;
     }
     CHECK_INT(hits, NCLIENTS - 1);
-    CHECK_INT(o->requests - base, 1);
+    CHECK_INT(o->requests - f.base, 1);
     for (int i = 0; i < NCLIENTS; i++)
         rawc_close(c[i]);
     /* A later request is a plain hit, with Age. */
-    rawc *r = rawc_open(loop, e.port);
-    REQUIRE(r);
-    rawc_sends(r, "GET /hold-a?x=1 HTTP/1.1\r\nHost: SHOP.example\r\n\r\n");
-    CHECK(sc_wait_head(loop, r, WAIT_MS));
-    char v[128] = "";
-    CHECK(sc_field(r, "Cache-Status", v, sizeof v));
-    CHECK_STR(v, "liftoff; hit");
-    CHECK(sc_field(r, "Age", v, sizeof v));
-    CHECK_INT(o->requests - base, 1);
-    rawc_close(r);
+    answer a;
+    REQUIRE(raw_get(&f, "GET /hold-a?x=1 HTTP/1.1\r\nHost: SHOP.example\r\n\r\n", false, &a));
+    CHECK(a.head);
+    CHECK(a.has_cs);
+    CHECK_STR(a.cs, "liftoff; hit");
+    CHECK(a.has_age);
+    CHECK_INT(o->requests - f.base, 1);
     /* POST /purge drops it: the next request goes to the origin. */
-    char *purge = xasprintf("-s -X POST --data-binary '[\"/hold-a*\"]' "
-                            "http://127.0.0.1:%d/purge", e.admin);
-    char *pout = NULL;
-    CHECK_INT(run_curl(loop, purge, &pout, NULL), 0);
-    CHECK_STR(pout ? pout : "", "{\"purged\":1}\n");
-    free(pout);
-    free(purge);
-    r = rawc_open(loop, e.port);
-    REQUIRE(r);
-    rawc_sends(r, "GET /hold-a?x=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-    hw.n = 1;
-    CHECK(sc_wait(loop, held_at_least, &hw, WAIT_MS));
-    CHECK_INT(o->requests - base, 2);
-    sco_release(o);
-    CHECK(sc_wait_head(loop, r, WAIT_MS));
-    CHECK(sc_field(r, "Cache-Status", v, sizeof v));
-    CHECK_STR(v, "liftoff; fwd=miss");
-    rawc_close(r);
+    char out[256];
+    CHECK_INT(admin_post(&f, "/purge", "[\"/hold-a*\"]", false, out, sizeof out), 0);
+    CHECK_STR(out, "{\"purged\":1}\n");
+    REQUIRE(raw_get(&f, "GET /hold-a?x=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n", true, &a));
+    CHECK(a.held);
+    CHECK_INT(a.origin_held - f.base, 2);
+    CHECK(a.head);
+    CHECK(a.has_cs);
+    CHECK_STR(a.cs, "liftoff; fwd=miss");
     /* Another query string is another key. */
-    r = rawc_open(loop, e.port);
-    REQUIRE(r);
-    rawc_sends(r, "GET /hold-a?x=2 HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-    hw.n = 1;
-    CHECK(sc_wait(loop, held_at_least, &hw, WAIT_MS));
-    CHECK_INT(o->requests - base, 3);
-    sco_release(o);
-    CHECK(sc_wait_head(loop, r, WAIT_MS));
-    rawc_close(r);
-    sc_stop(&e);
-    sco_stop(o);
-    ev_loop_free(loop);
+    REQUIRE(raw_get(&f, "GET /hold-a?x=2 HTTP/1.1\r\nHost: shop.example\r\n\r\n", true, &a));
+    CHECK(a.held);
+    CHECK_INT(a.origin_held - f.base, 3);
+    CHECK(a.head);
+    mc_stop(&f);
 }
 
 static const char *nginx_conf =
@@ -181,14 +271,10 @@ static const char *origin_rules =
 static int get_body(ev_loop *loop, sc_env *e, const char *path, const char *hdr, char *out,
                     size_t len)
 {
-    char *body = NULL;
-    char *args = xasprintf("-s %s%s%s http://127.0.0.1:%d%s", hdr ? "-H '" : "", hdr ? hdr : "",
-                           hdr ? "'" : "", e->port, path);
-    int rc = run_curl(loop, args, &body, NULL);
-    snprintf(out, len, "%s", body ? body : "");
-    free(body);
-    free(args);
-    return rc;
+    return curl_text(loop,
+                     xasprintf("-s %s%s%s http://127.0.0.1:%d%s", hdr ? "-H '" : "",
+                               hdr ? hdr : "", hdr ? "'" : "", e->port, path),
+                     out, len);
 }
 
 /* Requests for path the origin's access log holds. */
@@ -238,25 +324,16 @@ TEST(sidecar_microcache_private_set_cookie_never_vary_respected)
 
 TEST(sidecar_microcache_stale_if_error_when_origin_down)
 {
-    ev_loop *loop = ev_loop_new();
-    sco *o = sco_start(loop);
-    sc_env e;
-    REQUIRE(o);
-    const char *rules =
-        "{\"routes\": [{\"match\": {\"prefix\": \"/sie\"}, \"mode\": \"override\", \"maxAge\": 60,"
-        " \"staleIfError\": 30, \"jitterPercent\": 0,"
-        " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 1}}]}";
-    if (!sc_start(&e, o->port, rules, NULL)) {
-        sco_stop(o);
-        ev_loop_free(loop);
-        REQUIRE(!"sidecar started");
-    }
-    char *url = xasprintf("-s -i http://127.0.0.1:%d/sie", e.port);
+    mc f;
+    REQUIRE(mc_start(&f, sie_rules, false));
+    ev_loop *loop = f.loop;
+    char *url = xasprintf("-s -i http://127.0.0.1:%d/sie", f.e.port);
     char *out = NULL;
     CHECK_INT(run_curl(loop, url, &out, NULL), 0);
     CHECK(out && strstr(out, "HTTP/1.1 200") && strstr(out, "Cache-Status: liftoff; fwd=miss"));
     free(out);
-    sco_stop(o); /* the origin is gone: its port refuses */
+    sco_stop(f.o); /* the origin is gone: its port refuses */
+    f.o = NULL;
     /* Fresh hits first, then (after the 1 s lifetime) stale copies instead
      * of 502s; never an error. */
     uint64_t end = lo_mono_ms() + WAIT_MS;
@@ -271,152 +348,97 @@ TEST(sidecar_microcache_stale_if_error_when_origin_down)
     }
     CHECK(stale);
     CHECK(all_ok);
+    free(url);
     /* A path with nothing cached gets the 502. */
-    free(url);
-    url = xasprintf("-s -o /dev/null -w %%{http_code} http://127.0.0.1:%d/sie-never", e.port);
-    out = NULL;
-    CHECK_INT(run_curl(loop, url, &out, NULL), 0);
-    CHECK_STR(out ? out : "", "502");
-    free(out);
-    free(url);
-    sc_stop(&e);
-    ev_loop_free(loop);
+    char code[16];
+    CHECK_INT(curl_text(loop,
+                        xasprintf("-s -o /dev/null -w %%{http_code} http://127.0.0.1:%d/sie-never",
+                                  f.e.port),
+                        code, sizeof code),
+              0);
+    CHECK_STR(code, "502");
+    mc_stop(&f);
 }
 
-/* One GET /hold-swr on a fresh connection; the Cache-Status in cs. */
-static int swr_get(ev_loop *loop, sc_env *e, char *cs, size_t len)
+#define SWR_GET "GET /hold-swr HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+
+/* One GET /hold-swr on a fresh connection: the status (-1 without a whole
+ * head); the Cache-Status in cs. */
+static int swr_get(mc *f, char *cs, size_t len)
 {
-    rawc *r = rawc_open(loop, e->port);
-    if (!r)
-        return -1;
-    rawc_sends(r, "GET /hold-swr HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-    int st = -1;
-    cs[0] = 0;
-    if (sc_wait_head(loop, r, WAIT_MS)) {
-        st = sc_status(r);
-        sc_field(r, "Cache-Status", cs, len);
-    }
-    rawc_close(r);
-    return st;
+    answer a;
+    bool got = raw_get(f, SWR_GET, false, &a) && a.head;
+    snprintf(cs, len, "%s", got ? a.cs : "");
+    return got ? a.status : -1;
 }
 
 TEST(sidecar_microcache_stale_while_revalidate_one_refresh)
 {
-    ev_loop *loop = ev_loop_new();
-    sco *o = sco_start(loop);
-    sc_env e;
-    REQUIRE(o);
-    const char *rules =
-        "{\"routes\": [{\"match\": {\"prefix\": \"/hold\"}, \"mode\": \"override\", \"maxAge\": 60,"
-        " \"staleWhileRevalidate\": 60, \"jitterPercent\": 0,"
-        " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 1}}]}";
-    if (!sc_start(&e, o->port, rules, NULL)) {
-        sco_stop(o);
-        ev_loop_free(loop);
-        REQUIRE(!"sidecar started");
-    }
-    uint64_t ready_end = lo_mono_ms() + WAIT_MS;
-    char *ready = xasprintf("-s -f http://127.0.0.1:%d/readyz", e.admin);
-    while (lo_mono_ms() < ready_end && run_curl(loop, ready, NULL, NULL) != 0)
-        ev_run_once(loop, 20);
-    free(ready);
-    int base = o->requests;
+    mc f;
+    REQUIRE(mc_start(&f, swr_rules, true));
+    sco *o = f.o;
     /* The first fill. */
-    rawc *r = rawc_open(loop, e.port);
-    REQUIRE(r);
-    rawc_sends(r, "GET /hold-swr HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-    held_wait hw = { o, 1 };
-    CHECK(sc_wait(loop, held_at_least, &hw, WAIT_MS));
-    sco_release(o);
-    CHECK(sc_wait_head(loop, r, WAIT_MS));
-    rawc_close(r);
-    CHECK_INT(o->requests - base, 1);
+    answer a;
+    REQUIRE(raw_get(&f, SWR_GET, true, &a));
+    CHECK(a.held);
+    CHECK(a.head);
+    CHECK_INT(o->requests - f.base, 1);
     /* Once it is stale: answered at once, and one refresh goes out. */
     char cs[128] = "";
     uint64_t end = lo_mono_ms() + WAIT_MS;
     while (lo_mono_ms() < end && !strstr(cs, "revalidating")) {
-        CHECK_INT(swr_get(loop, &e, cs, sizeof cs), 200);
-        ev_run_once(loop, 50);
+        CHECK_INT(swr_get(&f, cs, sizeof cs), 200);
+        ev_run_once(f.loop, 50);
     }
     CHECK_STR(cs, "liftoff; hit; fwd=stale; detail=revalidating");
-    CHECK(sc_wait(loop, held_at_least, &hw, WAIT_MS));
+    CHECK(origin_holds(&f));
     /* More requests meanwhile: stale answers, no second refresh. */
     for (int i = 0; i < 3; i++) {
-        CHECK_INT(swr_get(loop, &e, cs, sizeof cs), 200);
+        CHECK_INT(swr_get(&f, cs, sizeof cs), 200);
         CHECK_STR(cs, "liftoff; hit; fwd=stale");
     }
     CHECK_INT(o->held_n, 1);
-    CHECK_INT(o->requests - base, 2);
+    CHECK_INT(o->requests - f.base, 2);
     /* The refresh lands: fresh hits again. */
     sco_release(o);
     end = lo_mono_ms() + WAIT_MS;
     cs[0] = 0;
     while (lo_mono_ms() < end && strcmp(cs, "liftoff; hit") != 0) {
-        swr_get(loop, &e, cs, sizeof cs);
-        ev_run_once(loop, 20);
+        swr_get(&f, cs, sizeof cs);
+        ev_run_once(f.loop, 20);
     }
     CHECK_STR(cs, "liftoff; hit");
-    CHECK_INT(o->requests - base, 2);
-    sc_stop(&e);
-    sco_stop(o);
-    ev_loop_free(loop);
+    CHECK_INT(o->requests - f.base, 2);
+    mc_stop(&f);
 }
 
 TEST(sidecar_microcache_warm_fills_from_admin)
 {
-    ev_loop *loop = ev_loop_new();
-    sco *o = sco_start(loop);
-    sc_env e;
-    REQUIRE(o);
-    const char *rules =
-        "{\"routes\": [{\"match\": {\"prefix\": \"/nocache\"}, \"mode\": \"passthrough\"},"
-        "{\"match\": {\"prefix\": \"/\"}, \"mode\": \"passthrough\","
-        " \"microCache\": {\"enabled\": true, \"ttlSeconds\": 60}}]}";
-    if (!sc_start(&e, o->port, rules, NULL)) {
-        sco_stop(o);
-        ev_loop_free(loop);
-        REQUIRE(!"sidecar started");
-    }
-    uint64_t end = lo_mono_ms() + WAIT_MS;
-    char *ready = xasprintf("-s -f http://127.0.0.1:%d/readyz", e.admin);
-    while (lo_mono_ms() < end && run_curl(loop, ready, NULL, NULL) != 0)
-        ev_run_once(loop, 20);
-    free(ready);
-    int base = o->requests;
-    char *warm = xasprintf("-s -X POST --data-binary "
-                           "'{\"host\":\"shop.example\",\"paths\":[\"/w1\",\"/w2?x=1\",\"/nocache\"]}' "
-                           "http://127.0.0.1:%d/warm", e.admin);
-    char *out = NULL;
-    CHECK_INT(run_curl(loop, warm, &out, NULL), 0);
-    CHECK_STR(out ? out : "", "{\"/nocache\":\"no-micro-cache-route\",\"/w1\":\"fetching\","
-                              "\"/w2?x=1\":\"fetching\"}");
-    free(out);
-    free(warm);
+    mc f;
+    REQUIRE(mc_start(&f, warm_rules, true));
+    ev_loop *loop = f.loop;
+    char out[256];
+    CHECK_INT(admin_post(&f, "/warm",
+                         "{\"host\":\"shop.example\",\"paths\":[\"/w1\",\"/w2?x=1\",\"/nocache\"]}",
+                         false, out, sizeof out),
+              0);
+    CHECK_STR(out, "{\"/nocache\":\"no-micro-cache-route\",\"/w1\":\"fetching\","
+                   "\"/w2?x=1\":\"fetching\"}");
     /* Both fills land (no fill in progress, two entries). */
-    end = lo_mono_ms() + WAIT_MS;
-    while (lo_mono_ms() < end && (gauge(loop, &e, "liftoff_sidecar_cache_fills") != 0 ||
-                                  gauge(loop, &e, "liftoff_sidecar_cache_entries") < 2))
+    uint64_t end = lo_mono_ms() + WAIT_MS;
+    while (lo_mono_ms() < end && (gauge(loop, &f.e, "liftoff_sidecar_cache_fills") != 0 ||
+                                  gauge(loop, &f.e, "liftoff_sidecar_cache_entries") < 2))
         ev_run_once(loop, 20);
-    CHECK_INT(o->requests - base, 2);
+    CHECK_INT(f.o->requests - f.base, 2);
     /* A client with that host gets them from the cache. */
-    rawc *r = rawc_open(loop, e.port);
-    REQUIRE(r);
-    rawc_sends(r, "GET /w2?x=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-    CHECK(sc_wait_head(loop, r, WAIT_MS));
-    char cs[128] = "";
-    CHECK(sc_field(r, "Cache-Status", cs, sizeof cs));
-    CHECK_STR(cs, "liftoff; hit");
-    rawc_close(r);
-    CHECK_INT(o->requests - base, 2);
+    answer a;
+    REQUIRE(raw_get(&f, "GET /w2?x=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n", false, &a));
+    CHECK(a.head);
+    CHECK(a.has_cs);
+    CHECK_STR(a.cs, "liftoff; hit");
+    CHECK_INT(f.o->requests - f.base, 2);
     /* A bad body is refused. */
-    char *bad = xasprintf("-s -o /dev/null -w %%{http_code} -X POST --data-binary '[\"w\"]' "
-                          "http://127.0.0.1:%d/warm", e.admin);
-    out = NULL;
-    CHECK_INT(run_curl(loop, bad, &out, NULL), 0);
-    CHECK_STR(out ? out : "", "400");
-    free(out);
-    free(bad);
-    sc_stop(&e);
-    sco_stop(o);
-    ev_loop_free(loop);
+    CHECK_INT(admin_post(&f, "/warm", "[\"w\"]", true, out, sizeof out), 0);
+    CHECK_STR(out, "400");
+    mc_stop(&f);
 }

@@ -31,22 +31,19 @@ typedef struct fx {
     bool sc_up;
 } fx;
 
-static bool fx_start(fx *f, const char *extra_redis_cmd)
+#define FOLLOW_FLAGS "--policy shop/web --factor-poll 200ms --policy-resync 60s"
+
+/* Writes the forecast hash of shop/web: factor, and an updated_at ahead_ms
+ * in the future (a hash older than factorMaxAgeSeconds counts as stale).
+ * The exit status of redis-cli. */
+static int put_forecast_hash(peer *redis, int factor, unsigned ahead_ms)
 {
-    memset(f, 0, sizeof *f);
-    f->loop = ev_loop_new();
-    f->origin = sco_start(f->loop);
-    f->redis = peer_redis_start(NULL);
-    if (!f->origin || !f->redis)
-        return false;
-    if (extra_redis_cmd && peer_sh(f->redis, extra_redis_cmd) != 0)
-        return false;
-    char *flags = xasprintf("--redis redis://127.0.0.1:%d --policy shop/web --factor-poll 200ms "
-                            "--policy-resync 60s",
-                            peer_port(f->redis));
-    f->sc_up = sc_start(&f->sc, f->origin->port, rules, flags);
-    free(flags);
-    return f->sc_up;
+    char *cmd = xasprintf("redis-cli -p %%PORT%% HSET liftoff:forecast:shop:web factor %d "
+                          "updated_at %llu >/dev/null",
+                          factor, (unsigned long long)lo_wall_ms() + ahead_ms);
+    int rc = peer_sh(redis, cmd);
+    free(cmd);
+    return rc;
 }
 
 static void fx_stop(fx *f)
@@ -57,6 +54,26 @@ static void fx_stop(fx *f)
     if (f->origin)
         sco_stop(f->origin);
     ev_loop_free(f->loop);
+}
+
+/* Starts the origin, redis-server (with the forecast hash at factor
+ * hash_factor first, unless 0) and the sidecar with --redis and flags.
+ * false if any of it failed; what did start is stopped again. */
+static bool fx_start(fx *f, int hash_factor, const char *flags)
+{
+    memset(f, 0, sizeof *f);
+    f->loop = ev_loop_new();
+    f->origin = sco_start(f->loop);
+    f->redis = peer_redis_start(NULL);
+    if (f->origin && f->redis &&
+        (!hash_factor || put_forecast_hash(f->redis, hash_factor, 60000) == 0)) {
+        char *all = xasprintf("--redis redis://127.0.0.1:%d %s", peer_port(f->redis), flags);
+        f->sc_up = sc_start(&f->sc, f->origin->port, rules, all);
+        free(all);
+    }
+    if (!f->sc_up)
+        fx_stop(f);
+    return f->sc_up;
 }
 
 /* One GET through the sidecar: status, X-Liftoff-Factor and Cache-Control. */
@@ -88,22 +105,6 @@ static bool get(fx *f, seen *s)
     return true;
 }
 
-/* Requests until the factor header reads want (or WAIT_MS passes); each
- * round first runs cmd against Redis when given (e.g. a PUBLISH that may
- * precede the subscription). */
-static bool wait_factor(fx *f, const char *want, const char *cmd, seen *s)
-{
-    uint64_t end = lo_mono_ms() + WAIT_MS;
-    while (lo_mono_ms() < end) {
-        if (cmd)
-            peer_sh(f->redis, cmd);
-        if (get(f, s) && s->status == 200 && strcmp(s->factor, want) == 0)
-            return true;
-        ev_run_once(f->loop, 50);
-    }
-    return false;
-}
-
 static char *publish_cmd(double factor)
 {
     return xasprintf("redis-cli -p %%PORT%% PUBLISH liftoff:forecast "
@@ -112,13 +113,29 @@ static char *publish_cmd(double factor)
                      factor, (unsigned long long)lo_wall_ms());
 }
 
+/* Requests until the factor header reads want (or WAIT_MS passes). With
+ * publish > 0, each round first publishes that factor for shop/web (the
+ * message may precede the subscription; updated_at is taken once). */
+static bool wait_factor(fx *f, const char *want, double publish, seen *s)
+{
+    char *cmd = publish > 0 ? publish_cmd(publish) : NULL;
+    bool ok = false;
+    uint64_t end = lo_mono_ms() + WAIT_MS;
+    while (!ok && lo_mono_ms() < end) {
+        if (cmd)
+            peer_sh(f->redis, cmd);
+        ok = get(f, s) && s->status == 200 && strcmp(s->factor, want) == 0;
+        if (!ok)
+            ev_run_once(f->loop, 50);
+    }
+    free(cmd);
+    return ok;
+}
+
 TEST(sidecar_redis_published_factor_sets_max_age_then_decays)
 {
     fx f;
-    if (!fx_start(&f, NULL)) {
-        fx_stop(&f);
-        REQUIRE(!"fixture started");
-    }
+    REQUIRE(fx_start(&f, 0, FOLLOW_FLAGS));
     seen s;
     REQUIRE(get(&f, &s));
     CHECK_INT(s.status, 200);
@@ -127,12 +144,10 @@ TEST(sidecar_redis_published_factor_sets_max_age_then_decays)
     /* Another policy's forecast changes nothing. */
     peer_sh(f.redis, "redis-cli -p %PORT% PUBLISH liftoff:forecast "
                      "'{\"namespace\":\"shop\",\"name\":\"api\",\"factor\":50}' >/dev/null");
-    char *cmd = publish_cmd(10);
-    CHECK(wait_factor(&f, "10.00", cmd, &s));
-    free(cmd);
+    CHECK(wait_factor(&f, "10.00", 10, &s));
     CHECK_STR(s.cc, "public, max-age=60");
     /* Nothing refreshes it: after factorMaxAgeSeconds it is 1.0 again. */
-    CHECK(wait_factor(&f, "1.00", NULL, &s));
+    CHECK(wait_factor(&f, "1.00", 0, &s));
     CHECK_STR(s.cc, "public, max-age=600");
     fx_stop(&f);
 }
@@ -141,25 +156,13 @@ TEST(sidecar_redis_hash_read_at_start_and_polled)
 {
     fx f;
     /* A forecast hash older than 2 s counts as stale: write it fresh. */
-    char *pre = xasprintf("redis-cli -p %%PORT%% HSET liftoff:forecast:shop:web factor 4 "
-                          "updated_at %llu >/dev/null",
-                          (unsigned long long)lo_wall_ms() + 60000);
-    bool ok = fx_start(&f, pre);
-    free(pre);
-    if (!ok) {
-        fx_stop(&f);
-        REQUIRE(!"fixture started");
-    }
+    REQUIRE(fx_start(&f, 4, FOLLOW_FLAGS));
     seen s;
-    CHECK(wait_factor(&f, "4.00", NULL, &s));
+    CHECK(wait_factor(&f, "4.00", 0, &s));
     CHECK_STR(s.cc, "public, max-age=150");
     /* Changed in the hash only, no message: the fallback poll finds it. */
-    char *upd = xasprintf("redis-cli -p %%PORT%% HSET liftoff:forecast:shop:web factor 20 "
-                          "updated_at %llu >/dev/null",
-                          (unsigned long long)lo_wall_ms() + 120000);
-    CHECK_INT(peer_sh(f.redis, upd), 0);
-    free(upd);
-    CHECK(wait_factor(&f, "20.00", NULL, &s));
+    CHECK_INT(put_forecast_hash(f.redis, 20, 120000), 0);
+    CHECK(wait_factor(&f, "20.00", 0, &s));
     CHECK_STR(s.cc, "public, max-age=30");
     fx_stop(&f);
 }
@@ -167,10 +170,7 @@ TEST(sidecar_redis_hash_read_at_start_and_polled)
 TEST(sidecar_redis_rules_follow_the_policy)
 {
     fx f;
-    if (!fx_start(&f, NULL)) {
-        fx_stop(&f);
-        REQUIRE(!"fixture started");
-    }
+    REQUIRE(fx_start(&f, 0, FOLLOW_FLAGS));
     seen s;
     REQUIRE(get(&f, &s));
     CHECK_STR(s.cc, "public, max-age=600");
@@ -193,18 +193,13 @@ TEST(sidecar_redis_rules_follow_the_policy)
 TEST(sidecar_redis_down_factor_decays_proxy_keeps_working)
 {
     fx f;
-    if (!fx_start(&f, NULL)) {
-        fx_stop(&f);
-        REQUIRE(!"fixture started");
-    }
+    REQUIRE(fx_start(&f, 0, FOLLOW_FLAGS));
     seen s;
-    char *cmd = publish_cmd(6);
-    CHECK(wait_factor(&f, "6.00", cmd, &s));
-    free(cmd);
+    CHECK(wait_factor(&f, "6.00", 6, &s));
     CHECK_STR(s.cc, "public, max-age=100");
     peer_kill9(f.redis);
     /* Every request still succeeds, and the factor decays to 1. */
-    CHECK(wait_factor(&f, "1.00", NULL, &s));
+    CHECK(wait_factor(&f, "1.00", 0, &s));
     CHECK_INT(s.status, 200);
     CHECK_STR(s.cc, "public, max-age=600");
     for (int i = 0; i < 20; i++) {
@@ -214,12 +209,8 @@ TEST(sidecar_redis_down_factor_decays_proxy_keeps_working)
     /* Redis is back with a forecast in the hash: the sidecar reconnects
      * and reads it. */
     REQUIRE(peer_restart(f.redis) == 0);
-    char *hs = xasprintf("redis-cli -p %%PORT%% HSET liftoff:forecast:shop:web factor 3 "
-                         "updated_at %llu >/dev/null",
-                         (unsigned long long)lo_wall_ms() + 60000);
-    CHECK_INT(peer_sh(f.redis, hs), 0);
-    free(hs);
-    CHECK(wait_factor(&f, "3.00", NULL, &s));
+    CHECK_INT(put_forecast_hash(f.redis, 3, 60000), 0);
+    CHECK(wait_factor(&f, "3.00", 0, &s));
     CHECK_STR(s.cc, "public, max-age=200");
     fx_stop(&f);
 }
@@ -227,23 +218,7 @@ TEST(sidecar_redis_down_factor_decays_proxy_keeps_working)
 TEST(sidecar_redis_reports_observed_rate_per_pod)
 {
     fx f;
-    memset(&f, 0, sizeof f);
-    f.loop = ev_loop_new();
-    f.origin = sco_start(f.loop);
-    f.redis = peer_redis_start(NULL);
-    if (!f.origin || !f.redis) {
-        fx_stop(&f);
-        REQUIRE(!"peers started");
-    }
-    char *flags = xasprintf("--redis redis://127.0.0.1:%d --policy shop/web --pod web-7d9f-abcde "
-                            "--observed-interval 200ms",
-                            peer_port(f.redis));
-    f.sc_up = sc_start(&f.sc, f.origin->port, rules, flags);
-    free(flags);
-    if (!f.sc_up) {
-        fx_stop(&f);
-        REQUIRE(!"sidecar started");
-    }
+    REQUIRE(fx_start(&f, 0, "--policy shop/web --pod web-7d9f-abcde --observed-interval 200ms"));
     /* Requests keep coming until a report with a rate above 0 is there. */
     uint64_t end = lo_mono_ms() + WAIT_MS;
     bool reported = false;
