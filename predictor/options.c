@@ -47,7 +47,8 @@ static const cfg_option options[] = {
     CFG_STRING("group", &c.group, "liftoff-predictor", "consumer group"),
     CFG_STRING("group-start", &c.group_start, "$",
                "where a consumer group created by the predictor starts: $ (new entries; the "
-               "window is rebuilt from the stream anyway) or 0 (the whole stream)"),
+               "window is rebuilt from the stream anyway), 0 (the whole stream), or any "
+               "stream id (the entries after it)"),
     CFG_INT("batch", &c.batch, "1000", 1, 100000, "entries per read (COUNT)"),
     CFG_INT("block-ms", &c.block_ms, "200", 1, 60000,
             "how long a read waits for new entries once caught up (BLOCK, ms)"),

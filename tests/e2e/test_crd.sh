@@ -2,9 +2,11 @@
 # The LaunchPolicy CRD on the real API server: it is accepted and becomes
 # Established; every schema field carries a description (kubectl explain);
 # the valid samples in examples/ are stored with the documented defaults
-# filled in; each sample in examples/invalid/ is rejected with the message
-# its "# expect:" line names (which names the field) and is not stored; the
-# status subresource and the printer columns work.
+# (the forecasting core's) filled in and every field the core reads kept,
+# while fields it does not know are pruned; each sample in examples/invalid/
+# is rejected with the message its "# expect:" line names (which names the
+# field) and is not stored; the status subresource and the printer columns
+# work.
 #
 # The CRD is left installed: it is the project's API, and later tests use it.
 set -euo pipefail
@@ -71,13 +73,14 @@ check_eq "default minReplicas" 2 "$(field .spec.minReplicas "$minimal")"
 check_eq "default maxReplicas" 100 "$(field .spec.maxReplicas "$minimal")"
 check_eq "default podCapacityRps" 200 "$(field .spec.podCapacityRps "$minimal")"
 check_eq "default mode" '"Active"' "$(field .spec.mode "$minimal")"
-check_eq "default prediction" \
-  '{"baseRps":50,"defaultWeight":1,"headroomPercent":10,"leadSeconds":90,"maxLagSeconds":300,"rpsPerEngagement":200,"windowSeconds":60}' \
+check_eq "default prediction (headroom 0, as the core)" \
+  '{"baseRps":50,"defaultWeight":1,"headroomPercent":0,"leadSeconds":90,"maxLagSeconds":300,"rpsPerEngagement":200,"windowSeconds":60}' \
   "$(field '.spec.prediction' "$minimal")"
 check_eq "default schedule" '{"holdSeconds":1800,"prescaleReplicas":0,"prewarmBefore":"10m"}' \
   "$(field '.spec.schedule' "$minimal")"
 check_eq "default scaleDown (no step set: the core's 50 %)" \
-  '{"periodSeconds":60,"stabilizationSeconds":300}' "$(field '.spec.scaleDown' "$minimal")"
+  '{"forecastStabilizationSeconds":60,"periodSeconds":60,"stabilizationSeconds":300}' \
+  "$(field '.spec.scaleDown' "$minimal")"
 check_eq "default prewarm" '{"adminPort":9901,"cooldownSeconds":600,"host":"localhost","paths":[],"thresholdFactor":2,"timeoutSeconds":10}' \
   "$(field '.spec.prewarm' "$minimal")"
 check_eq "default sidecar backpressure" \
@@ -97,7 +100,47 @@ check_eq "full: four routes in order" '["/static/","/api/product/*/reviews","/ch
 check_eq "full: route defaults filled in" \
   '{"forcePublic":false,"jitterPercent":10,"microCache":{"enabled":false},"minMaxAge":0,"staleIfError":0,"staleWhileRevalidate":0,"underLoad":"shorter"}' \
   "$(field '.spec.sidecar.routes[2] | {forcePublic, jitterPercent, microCache, minMaxAge, staleIfError, staleWhileRevalidate, underLoad}' "$full")"
-check_eq "full: model kept" 10 "$(field .spec.prediction.model.lagStepSeconds "$full")"
+check_eq "full: model kept" \
+  '{"alpha":0.3,"bandZ":0,"beta":0.05,"forgetSeconds":600,"gainSpreadPercent":50,"gainZ":1,"lagStepSeconds":10,"noiseSeconds":600,"phi":0.98,"plausibleRatio":1.5,"rpsAlpha":0.3,"scoreSeconds":60,"surgeRatio":1.2,"surgeSeconds":20}' \
+  "$(jq -cS .spec.prediction.model <<<"$full")"
+check_eq "full: forecastStabilizationSeconds kept" 120 \
+  "$(field .spec.scaleDown.forecastStabilizationSeconds "$full")"
+
+# Fields the forecasting core does not read are not in the schema: the API
+# server prunes them (a client that does not ask for field validation gets
+# no error), so the predictor never sees them.
+out=$(kubectl -n "$ns" apply --validate=false -f - 2>&1 <<EOF
+apiVersion: liftoff.dev/v1alpha1
+kind: LaunchPolicy
+metadata:
+  name: pruned
+spec:
+  targetRef:
+    name: web
+  prediction:
+    model:
+      rpsBeta: 0.05
+      rpsPhi: 0.97
+      gainZ: 2
+EOF
+) && rc=0 || rc=$?
+check "a policy with unknown model fields is stored (validation off)" test "$rc" -eq 0
+check_eq "unknown model fields are pruned, known ones kept" '{"gainZ":2}' \
+  "$(kubectl -n "$ns" get lp pruned -o json | jq -c .spec.prediction.model)"
+check_eq "the bounds are the core's (surgeRatio from 1.001, prewarmBefore up to 168h)" \
+  '[1.001,"168h"]' \
+  "$(kubectl -n "$ns" patch lp pruned --type merge -o json \
+       -p '{"spec":{"prediction":{"model":{"surgeRatio":1.001}},"schedule":{"launchAt":"2025-03-01T08:01:00Z","prewarmBefore":"168h"}}}' |
+     jq -c '[.spec.prediction.model.surgeRatio, .spec.schedule.prewarmBefore]')"
+check_fails "model.surgeRatio below 1.001 is rejected" \
+  kubectl -n "$ns" patch lp pruned --type merge -p '{"spec":{"prediction":{"model":{"surgeRatio":1}}}}'
+check "weight keys may use upper case, as event types do" \
+  kubectl -n "$ns" patch lp pruned --type merge -p '{"spec":{"prediction":{"weights":{"Upvote":2}}}}'
+check_eq "globs may use negated sets, as the sidecar does" '"/img/[!ab].png"' \
+  "$(kubectl -n "$ns" patch lp pruned --type merge -o json \
+       -p '{"spec":{"sidecar":{"routes":[{"match":{"glob":"/img/[!ab].png"},"maxAge":60}]}}}' |
+     jq -c '.spec.sidecar.routes[0].match.glob')"
+kubectl -n "$ns" delete lp pruned --wait=false >/dev/null 2>&1 || true
 
 # ---- invalid samples: each rejected with its own message, none stored
 n_invalid=0
