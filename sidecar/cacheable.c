@@ -25,46 +25,30 @@ bool sidecar_cache_request_ok(const sidecar_rule *rule, const http_request *h)
 
 int sidecar_cc_seconds(http_str cc, const char *directive, uint32_t *out)
 {
-    size_t dl = strlen(directive);
-    const char *p = cc.p, *end = cc.p + cc.len;
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-            p++;
-        const char *s = p;
-        while (p < end && *p != ',' && *p != '=' && *p != ' ' && *p != '\t')
-            p++;
-        bool hit = (size_t)(p - s) == dl && strncasecmp(s, directive, dl) == 0;
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
-        if (hit) {
-            if (p >= end || *p != '=')
-                return -EINVAL;
-            p++;
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            bool q = p < end && *p == '"';
-            if (q)
-                p++;
-            uint64_t v = 0;
-            const char *d = p;
-            while (p < end && isdigit((unsigned char)*p)) {
-                if (v < SIDECAR_AGE_MAX)
-                    v = v * 10 + (uint64_t)(*p - '0');
-                p++;
-            }
-            if (p == d || (q && (p >= end || *p != '"')))
-                return -EINVAL;
-            *out = v > SIDECAR_AGE_MAX ? SIDECAR_AGE_MAX : (uint32_t)v;
-            return 1;
-        }
-        bool q = false;
-        while (p < end && (q || *p != ',')) {
-            if (*p == '"')
-                q = !q;
-            p++;
-        }
+    const char *p = sidecar_cc_find(cc, directive), *end = cc.p + cc.len;
+    if (!p)
+        return 0;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= end || *p != '=')
+        return -EINVAL;
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    bool q = p < end && *p == '"';
+    if (q)
+        p++;
+    uint64_t v = 0;
+    const char *d = p;
+    while (p < end && isdigit((unsigned char)*p)) {
+        if (v < SIDECAR_AGE_MAX)
+            v = v * 10 + (uint64_t)(*p - '0');
+        p++;
     }
-    return 0;
+    if (p == d || (q && (p >= end || *p != '"')))
+        return -EINVAL;
+    *out = v > SIDECAR_AGE_MAX ? SIDECAR_AGE_MAX : (uint32_t)v;
+    return 1;
 }
 
 static bool storable_status(int s)

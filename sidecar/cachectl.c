@@ -31,7 +31,7 @@ uint32_t sidecar_cc_max_age(const sidecar_rule *r, double factor, double jitter_
     return clamp_u(v, lo, hi);
 }
 
-bool sidecar_cc_has(http_str cc, const char *directive)
+const char *sidecar_cc_find(http_str cc, const char *directive)
 {
     size_t dl = strlen(directive);
     const char *p = cc.p, *end = cc.p + cc.len;
@@ -42,7 +42,7 @@ bool sidecar_cc_has(http_str cc, const char *directive)
         while (p < end && *p != ',' && *p != '=' && *p != ' ' && *p != '\t')
             p++;
         if ((size_t)(p - s) == dl && strncasecmp(s, directive, dl) == 0)
-            return true;
+            return p;
         /* skip the rest of this directive (a quoted value may hold commas) */
         bool q = false;
         while (p < end && (q || *p != ',')) {
@@ -53,7 +53,12 @@ bool sidecar_cc_has(http_str cc, const char *directive)
             p++;
         }
     }
-    return false;
+    return NULL;
+}
+
+bool sidecar_cc_has(http_str cc, const char *directive)
+{
+    return sidecar_cc_find(cc, directive) != NULL;
 }
 
 /* Appends s at out + *n if it fits with a NUL after it. */
@@ -78,6 +83,11 @@ static bool put_u32(char *out, size_t outlen, size_t *n, uint32_t v)
     return true;
 }
 
+bool sidecar_cc_private(http_str cc)
+{
+    return sidecar_cc_has(cc, "private") || sidecar_cc_has(cc, "no-store");
+}
+
 static bool cacheable_status(int s)
 {
     switch (s) {
@@ -99,8 +109,7 @@ int sidecar_cc_decide(const sidecar_cc_in *in, char *out, size_t outlen)
     if (!r->force_public) {
         if (in->set_cookie || in->req_credentials)
             return 0;
-        if (in->app_cc && (sidecar_cc_has(*in->app_cc, "private") ||
-                           sidecar_cc_has(*in->app_cc, "no-store")))
+        if (in->app_private)
             return 0;
     }
     uint32_t age = sidecar_cc_max_age(r, in->factor, in->jitter_u);

@@ -14,7 +14,7 @@
  * ", stale-if-error=E" when the rule sets them. It is written only for
  * statuses a shared cache may store by default (200, 203, 204, 206, 300,
  * 301, 308, 404, 405, 410, 414, 501), and never when the app said private or
- * no-store, the response carries Set-Cookie, or the request carried
+ * no-store (in any of its Cache-Control fields), the response carries Set-Cookie, or the request carried
  * Authorization or Cookie — unless the rule has forcePublic.
  */
 #ifndef LIFTOFF_SIDECAR_CACHECTL_H
@@ -33,7 +33,8 @@ typedef struct sidecar_cc_in {
     const sidecar_rule *rule;   /* NULL: no rule, nothing changes */
     double factor;
     int status;
-    const http_str *app_cc;     /* the app's Cache-Control, or NULL */
+    bool app_cc;                /* the app sent Cache-Control */
+    bool app_private;           /* ... with private or no-store in any field */
     bool set_cookie;            /* the response carries Set-Cookie */
     bool req_credentials;       /* the request carried Authorization or Cookie */
     double jitter_u;            /* a uniform random number in [-1, 1] */
@@ -47,6 +48,16 @@ uint32_t sidecar_cc_max_age(const sidecar_rule *rule, double factor, double jitt
  * by it, 0 when the response keeps what the app sent. out needs
  * SIDECAR_CC_MAX bytes. */
 int sidecar_cc_decide(const sidecar_cc_in *in, char *out, size_t outlen);
+
+/* The first directive named directive (case-insensitive) in a Cache-Control
+ * value: a pointer into cc just past its name (at its "=value", if any), or
+ * NULL if absent. Other directives' values are skipped, quoted ones with
+ * their commas and backslash escapes. */
+const char *sidecar_cc_find(http_str cc, const char *directive);
+
+/* True if a Cache-Control value says private or no-store: call it on every
+ * Cache-Control field of a response and OR the results (app_private). */
+bool sidecar_cc_private(http_str cc);
 
 /* True if a Cache-Control value holds directive (case-insensitive, with or
  * without "=value"). */

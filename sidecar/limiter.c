@@ -5,8 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const reason_names[] = { "overload", "queue_full", "queue_timeout", "factor",
-                                            "draining" };
+static const char *const reason_names[] = { "overload", "queue_full", "queue_timeout", "factor" };
 
 const char *sidecar_shed_reason_name(sidecar_shed_reason r)
 {

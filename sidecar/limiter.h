@@ -33,9 +33,11 @@
  * nothing), and when long > 2 * short (latency fell a lot) long is reset
  * to short so the controller recovers quickly. Disabled: L = maxConc.
  *
- * Retry-After: the work ahead (in flight + queued + 1) divided by the
- * recent completion rate (EWMA per second), rounded up, within [1, 30] s,
- * then spread up to +50% by the caller's random number.
+ * Retry-After: s = the work ahead (in flight + queued + 1) divided by the
+ * recent completion rate (EWMA per second), rounded up (5 s while no
+ * completion has been seen), within [1, 30] s; then the caller's random
+ * number u in [0, 1) adds floor(u * (s / 2 + 1)) seconds, so refused
+ * clients spread over about s .. 1.5 s + 1.
  *
  * Ownership: the limiter is a value the caller embeds; waiters are the
  * caller's (intrusive links), the limiter only links them.
@@ -63,7 +65,6 @@ typedef enum sidecar_shed_reason {
     SIDECAR_SHED_QUEUE_FULL,     /* critical, queue full */
     SIDECAR_SHED_QUEUE_TIMEOUT,  /* critical, waited past its deadline */
     SIDECAR_SHED_FACTOR,         /* sheddable, factor above the threshold */
-    SIDECAR_SHED_DRAINING,       /* (used by the caller) */
     SIDECAR_SHED_REASON_COUNT_
 } sidecar_shed_reason;
 
@@ -124,7 +125,8 @@ uint32_t sidecar_limiter_retry_after(sidecar_limiter *l, uint64_t now_ms, double
 /* Completions per second (EWMA). */
 double sidecar_limiter_rate(const sidecar_limiter *l);
 
-/* "overload", "queue_full", "queue_timeout", "factor", "draining". */
+/* "overload", "queue_full", "queue_timeout", "factor". (A draining sidecar
+ * refuses nothing: it serves every request until it exits.) */
 const char *sidecar_shed_reason_name(sidecar_shed_reason r);
 
 #endif

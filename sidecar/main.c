@@ -53,7 +53,8 @@ static const cfg_option options[] = {
     CFG_HOSTPORT("upstream", &c.upstream, "127.0.0.1:8081",
                  "the app (numeric address or localhost)"),
     CFG_HOSTPORT("admin", &c.admin, "127.0.0.1:9901",
-                 "admin port: /healthz /readyz /metrics /config"),
+                 "admin port: GET /healthz /readyz /metrics /config, POST /warm /purge "
+                 "(:PORT listens on every address, as the controller's pre-warming needs)"),
     CFG_STRING("redis", &c.redis, "", "Redis URL: the factor and the rules from the predictor",
                .flags = CFG_SECRET),
     CFG_STRING("policy", &c.policy, "", "the LaunchPolicy as NAMESPACE/NAME (with --redis)"),
@@ -66,7 +67,7 @@ static const cfg_option options[] = {
                  "with --redis: report rps, p99 and sheds to liftoff:observed this often (0: never)"),
     CFG_STRING("config", &c.config, "", "rules file: JSON of a policy's spec.sidecar section"),
     CFG_DURATION("connect-timeout", &c.connect_timeout_ms, "1s", 1, 600000,
-                 "upstream connect (502 after)"),
+                 "upstream connect (504 after; a refused connection is 502 at once)"),
     CFG_DURATION("upstream-timeout", &c.response_timeout_ms, "30s", 1, 3600000,
                  "request sent to the upstream's response head (504 after)"),
     CFG_DURATION("upstream-read-timeout", &c.read_timeout_ms, "30s", 1, 3600000,

@@ -142,7 +142,9 @@ int sidecar_service_new(ev_loop *loop, const sidecar_settings *s, sidecar_rules 
     svc->listen_host = xstrdup(s->listen_host && *s->listen_host ? s->listen_host : "0.0.0.0");
     svc->upstream_host = xstrdup(s->upstream_host && *s->upstream_host ? s->upstream_host
                                                                         : "127.0.0.1");
-    svc->admin_host = xstrdup(s->admin_host && *s->admin_host ? s->admin_host : "127.0.0.1");
+    /* NULL: loopback; "" (":PORT" on the command line): every address */
+    svc->admin_host = s->admin_host ? (*s->admin_host ? xstrdup(s->admin_host) : NULL)
+                                    : xstrdup("127.0.0.1");
     svc->probe_path = xstrdup(s->probe_path && *s->probe_path ? s->probe_path : "/");
     svc->rules = *rules;
     sidecar_rules_defaults(rules);

@@ -44,7 +44,7 @@ typedef struct sidecar_settings {
     int listen_port;                  /* 0: ephemeral */
     const char *upstream_host;        /* numeric or "localhost" */
     int upstream_port;
-    const char *admin_host;           /* NULL: 127.0.0.1 */
+    const char *admin_host;           /* NULL: 127.0.0.1; "": every address */
     int admin_port;                   /* 0: ephemeral; < 0: no admin listener */
     uint32_t connect_timeout_ms;      /* upstream TCP connect */
     uint32_t response_timeout_ms;     /* request sent -> upstream head (then 504) */

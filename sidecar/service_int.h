@@ -53,7 +53,8 @@ struct sidecar_service {
     metrics_registry *m;
     metrics_counter *req_by_class[6];           /* 1xx..5xx, [0] other */
     metrics_counter *shed[SIDECAR_PRIO_COUNT_][SIDECAR_SHED_REASON_COUNT_];
-    metrics_counter *upstream_err[3];           /* connect, timeout, other */
+    metrics_counter *upstream_err[3];           /* kind: connect (anything before the
+                                                   response head), timeout, broken */
     metrics_histogram *latency;
     metrics_gauge *g_inflight, *g_limit, *g_queued, *g_factor;
     metrics_gauge *g_cache_bytes, *g_cache_entries, *g_cache_hits, *g_cache_misses,

@@ -16,6 +16,8 @@ static const char *nginx_conf =
     "location /conn { return 200 \"$connection_requests\\n\"; }\n"
     "location /cookie { add_header Set-Cookie \"s=1\"; return 200 \"c\\n\"; }\n"
     "location /private { add_header Cache-Control \"private, max-age=60\"; return 200 \"p\\n\"; }\n"
+    "location /private2 { add_header Cache-Control \"max-age=5\";"
+    " add_header Cache-Control \"private\"; return 200 \"p\\n\"; }\n"
     "location /app-cc { add_header Cache-Control \"max-age=5\"; return 200 \"a\\n\"; }\n"
     "location /pass { add_header Cache-Control \"max-age=7\"; return 200 \"x\\n\"; }\n"
     "location /err { return 500 \"e\\n\"; }\n";
@@ -220,6 +222,10 @@ TEST(sidecar_proxy_sets_cache_control_per_rule)
     /* never public: app said private, Set-Cookie, request credentials, 5xx */
     CHECK_INT(curl_sc(&f, "-i", "/private", &out), 0);
     CHECK_STR(header_of(out, "Cache-Control"), "private, max-age=60");
+    free(out);
+    CHECK_INT(curl_sc(&f, "-i", "/private2", &out), 0); /* private in a second field */
+    CHECK_STR(header_of(out, "Cache-Control"), "max-age=5");
+    CHECK(out && !strstr(out, "public"));
     free(out);
     CHECK_INT(curl_sc(&f, "-i", "/cookie", &out), 0);
     CHECK(header_of(out, "Set-Cookie") != NULL);

@@ -4,6 +4,7 @@
 
 #include "test.h"
 
+#include "sidecar/cacheable.h"
 #include "sidecar/cachectl.h"
 
 static sidecar_rule rule(sidecar_mode mode, uint32_t max, uint32_t min)
@@ -56,7 +57,8 @@ static int decide(const sidecar_rule *r, const char *app_cc, bool cookie_out, bo
 {
     http_str cc = { app_cc, app_cc ? strlen(app_cc) : 0 };
     sidecar_cc_in in = { .rule = r, .factor = 2.0, .status = status,
-                         .app_cc = app_cc ? &cc : NULL, .set_cookie = cookie_out,
+                         .app_cc = app_cc != NULL,
+                         .app_private = app_cc && sidecar_cc_private(cc), .set_cookie = cookie_out,
                          .req_credentials = cred_in, .jitter_u = 0 };
     out[0] = 0;
     return sidecar_cc_decide(&in, out, SIDECAR_CC_MAX);
@@ -109,4 +111,59 @@ TEST(sidecar_cachectl_directive_lookup)
     CHECK(sidecar_cc_has(cc, "PUBLIC"));
     CHECK(!sidecar_cc_has(cc, "private"));
     CHECK(!sidecar_cc_has(cc, "max"));
+}
+
+TEST(sidecar_cachectl_find_points_past_the_name)
+{
+    static const char v[] = "no-cache=\"a, max-age=1\", MAX-AGE = 60, private";
+    http_str cc = { v, sizeof v - 1 };
+    const char *p = sidecar_cc_find(cc, "max-age");
+    REQUIRE(p != NULL);
+    CHECK(strncmp(p, " = 60", 5) == 0); /* the quoted one is a value, not the directive */
+    CHECK(sidecar_cc_find(cc, "private") == v + sizeof v - 1);
+    CHECK(sidecar_cc_find(cc, "no-cache") == v + 8);
+    CHECK(sidecar_cc_find(cc, "a") == NULL);
+    CHECK(sidecar_cc_find(cc, "max") == NULL);
+    http_str empty = { "", 0 };
+    CHECK(sidecar_cc_find(empty, "max-age") == NULL);
+}
+
+TEST(sidecar_cachectl_escaped_quote_stays_inside_the_value)
+{
+    /* A backslash-escaped quote does not end a quoted value: the max-age
+     * inside it is no directive, for the lookup and the seconds reader. */
+    static const char v[] = "ext=\"x\\\", max-age=5\", public, s-maxage=7";
+    http_str cc = { v, sizeof v - 1 };
+    uint32_t secs = 0;
+    CHECK(sidecar_cc_find(cc, "max-age") == NULL);
+    CHECK(!sidecar_cc_has(cc, "max-age"));
+    CHECK_INT(sidecar_cc_seconds(cc, "max-age", &secs), 0);
+    CHECK(sidecar_cc_has(cc, "public"));
+    CHECK_INT(sidecar_cc_seconds(cc, "s-maxage", &secs), 1);
+    CHECK_INT(secs, 7);
+}
+
+TEST(sidecar_cachectl_private_in_any_field)
+{
+    static const struct {
+        const char *value;
+        bool private_;
+    } cases[] = {
+        { "private", true },          { "no-store", true },
+        { "max-age=5, private", true }, { "No-Store", true },
+        { "max-age=5", false },       { "public, max-age=5", false },
+        { "private-extension=1", false }, { "x=\"private\"", false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_str v = { cases[i].value, strlen(cases[i].value) };
+        CHECK(sidecar_cc_private(v) == cases[i].private_);
+    }
+    /* the decision follows app_private, whichever field said it */
+    char out[SIDECAR_CC_MAX];
+    sidecar_rule ov = rule(SIDECAR_MODE_OVERRIDE, 600, 60);
+    sidecar_cc_in in = { .rule = &ov, .factor = 1.0, .status = 200, .app_cc = true,
+                         .app_private = true };
+    CHECK_INT(sidecar_cc_decide(&in, out, sizeof out), 0);
+    in.app_private = false;
+    CHECK_INT(sidecar_cc_decide(&in, out, sizeof out), 1);
 }
