@@ -20,17 +20,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s HOST PORT SECRET CONNS SECONDS [ID_PREFIX [PATH]]\n", argv[0]);
         return 2;
     }
-    lg_opts o = {
-        .host = argv[1],
-        .port = atoi(argv[2]),
-        .secret = argv[3],
-        .conns = atoi(argv[4]),
-        .duration_ms = (uint64_t)(atof(argv[5]) * 1000),
-        .path = argc > 7 ? argv[7] : "/v1/webhooks/producthunt",
-        .sig_header = "X-Producthunt-Signature",
-        .sig_prefix = "sha256=",
-        .id_prefix = argc > 6 ? argv[6] : "bench",
-    };
+    lg_opts o = lg_webhook_opts(argv[1], atoi(argv[2]), argv[3], atoi(argv[4]),
+                                argc > 6 ? argv[6] : "bench");
+    o.duration_ms = (uint64_t)(atof(argv[5]) * 1000);
+    if (argc > 7)
+        o.path = argv[7];
     lg_stats st;
     int rc = lg_run(&o, &st);
     if (rc < 0) {

@@ -68,22 +68,13 @@ TEST(ingest_durability_acknowledged_events_survive_kill9_exactly_once)
     REQUIRE(ih_start(&e, "appendonly yes\nappendfsync always\n", "--redis-deadline 2s"));
     dur *d = xcalloc(1, sizeof(*d));
     d->e = &e;
-    lg_opts o = {
-        .host = "127.0.0.1",
-        .port = e.port,
-        .conns = 32,
-        .requests = DUR_EVENTS,
-        .path = "/v1/webhooks/producthunt",
-        .secret = IH_SECRET,
-        .sig_header = "X-Producthunt-Signature",
-        .sig_prefix = "sha256=",
-        .id_prefix = "dur",
-        .retry_unavailable = true,
-        .retry_delay_ms = 20,
-        .on_answer = on_answer,
-        .on_tick = on_tick,
-        .arg = d,
-    };
+    lg_opts o = lg_webhook_opts("127.0.0.1", e.port, IH_SECRET, 32, "dur");
+    o.requests = DUR_EVENTS;
+    o.retry_unavailable = true;
+    o.retry_delay_ms = 20;
+    o.on_answer = on_answer;
+    o.on_tick = on_tick;
+    o.arg = d;
     lg_stats st;
     REQUIRE(lg_run(&o, &st) == 0);
     double secs = (double)st.elapsed_us / 1e6;

@@ -150,8 +150,8 @@ static void drop(lg_conn *lc)
 }
 
 /* Parses one response at the front of lc->in: its length, 0 if incomplete,
- * -1 if garbage. */
-static ssize_t parse_response(lg_conn *lc, int *status)
+ * -1 if garbage; *closing tells whether it said Connection: close. */
+static ssize_t parse_response(lg_conn *lc, int *status, bool *closing)
 {
     char *end = memmem(lc->in, lc->in_len, "\r\n\r\n", 4);
     if (!end)
@@ -166,6 +166,9 @@ static ssize_t parse_response(lg_conn *lc, int *status)
             break;
         if ((size_t)(eol - p) > 15 && strncasecmp(p, "Content-Length:", 15) == 0)
             clen = strtoul(p + 15, NULL, 10);
+        else if ((size_t)(eol - p) >= 17 && strncasecmp(p, "Connection:", 11) == 0 &&
+                 memmem(p, (size_t)(eol - p), "close", 5))
+            *closing = true;
         p = eol + 2;
     }
     if (hdr + clen > LG_IN_MAX)
@@ -207,8 +210,9 @@ static void on_readable(conn *c, void *ud)
     }
     lc->in_len += (size_t)n;
     int status = 0;
+    bool closing = false;
     ssize_t used;
-    while ((used = parse_response(lc, &status)) > 0) {
+    while ((used = parse_response(lc, &status, &closing)) > 0) {
         memmove(lc->in, lc->in + used, lc->in_len - (size_t)used);
         lc->in_len -= (size_t)used;
         if (!lc->busy) {
@@ -217,6 +221,14 @@ static void on_readable(conn *c, void *ud)
         }
         record(g, status, lo_mono_us() - lc->t0_us);
         finish(lc, status);
+        if (closing) { /* the server's keep-alive limit: a new connection, no error */
+            conn_close(lc->c);
+            lc->c = NULL;
+            lc->in_len = 0;
+            if (more_to_send(g))
+                lg_connect(lc);
+            return;
+        }
         if (status == 503 && g->o->retry_unavailable)
             ev_timer_start(g->loop, &lc->retry, g->o->retry_delay_ms ? g->o->retry_delay_ms : 20);
         else
@@ -292,6 +304,21 @@ static void on_tick(ev_loop *loop, ev_timer *t, void *arg)
         return;
     }
     ev_timer_start(loop, t, 10);
+}
+
+lg_opts lg_webhook_opts(const char *host, int port, const char *secret, int conns,
+                        const char *id_prefix)
+{
+    return (lg_opts){
+        .host = host,
+        .port = port,
+        .conns = conns,
+        .path = "/v1/webhooks/producthunt",
+        .secret = secret,
+        .sig_header = "X-Producthunt-Signature",
+        .sig_prefix = "sha256=",
+        .id_prefix = id_prefix,
+    };
 }
 
 int lg_run(const lg_opts *o, lg_stats *st)

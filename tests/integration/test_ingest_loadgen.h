@@ -51,6 +51,11 @@ typedef struct lg_stats {
     uint64_t *hist;                 /* LG_HIST_BUCKETS counts of latency/LG_HIST_STEP_US */
 } lg_stats;
 
+/* Options for signed Product Hunt webhooks (POST /v1/webhooks/producthunt,
+ * X-Producthunt-Signature: sha256=...) to host:port; the rest zero. */
+lg_opts lg_webhook_opts(const char *host, int port, const char *secret, int conns,
+                        const char *id_prefix);
+
 /* Runs the load; 0, or -errno if nothing could be started. st is filled
  * (free with lg_stats_free). */
 int lg_run(const lg_opts *o, lg_stats *st);
