@@ -62,7 +62,7 @@ static void job_done(ingest_store *s, store_job *j, int err, const ingest_append
     free(j);
 }
 
-static void send_one_call(ingest_store *s);
+static void pump(ingest_store *s);
 
 /* Fails every queued (not yet sent) job with err. */
 static void fail_queued(ingest_store *s, int err)
@@ -126,8 +126,7 @@ static void on_reply(rds *r, const redisReply *reply, int err, void *arg)
     free(res);
     if (err < 0)
         fail_queued(s, err); /* they would wait for a Redis that just failed */
-    while (s->queue && s->ncalls < s->o.calls_max)
-        send_one_call(s);
+    pump(s);
 out:
     ingest_append_args_free(&c->args);
     free(c->evp);
@@ -156,9 +155,8 @@ static void send_one_call(ingest_store *s)
         if (c->nevents == INGEST_STORE_CALL_EVENTS_MAX)
             break;
     }
-    s->queue_tail = &s->queue;
-    while (*s->queue_tail)
-        s->queue_tail = &(*s->queue_tail)->next;
+    if (!*pp) /* the last job was taken or passed: pp is the new tail */
+        s->queue_tail = pp;
     c->evp = xmalloc(c->nevents * sizeof(*c->evp));
     size_t k = 0;
     for (store_job *j = c->jobs; j; j = j->next)
@@ -179,6 +177,13 @@ static void send_one_call(ingest_store *s)
         on_reply(s->r, NULL, rc, c); /* misuse only; fail the jobs */
 }
 
+/* Sends queued jobs while a call slot is free. */
+static void pump(ingest_store *s)
+{
+    while (s->queue && s->ncalls < s->o.calls_max)
+        send_one_call(s);
+}
+
 static void flush(void *arg)
 {
     struct flush_token *t = arg;
@@ -187,8 +192,7 @@ static void flush(void *arg)
     if (!s)
         return;
     s->flush_pending = NULL;
-    while (s->queue && s->ncalls < s->o.calls_max)
-        send_one_call(s);
+    pump(s);
 }
 
 ingest_store *ingest_store_new(ev_loop *loop, rds *r, const ingest_store_opts *o)

@@ -28,7 +28,7 @@ void buf_compact(buf_t *b)
     b->off = 0;
 }
 
-int buf_reserve(buf_t *b, size_t n)
+int buf_reserve_slow(buf_t *b, size_t n)
 {
     if (n > b->max || b->len > b->max - n)
         return -ENOBUFS;

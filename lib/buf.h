@@ -40,12 +40,18 @@ static inline char *buf_data(const buf_t *b) { return b->data + b->off; }
 static inline size_t buf_len(const buf_t *b) { return b->len; }
 static inline bool buf_empty(const buf_t *b) { return b->len == 0; }
 
-/* Makes room for at least n more bytes at the back: 0 or -ENOBUFS (len + n
- * would exceed max). */
-int buf_reserve(buf_t *b, size_t n);
 /* The free room at the back (after buf_reserve) and its size. */
 static inline char *buf_tail(const buf_t *b) { return b->data + b->off + b->len; }
 static inline size_t buf_tail_room(const buf_t *b) { return b->cap - b->off - b->len; }
+int buf_reserve_slow(buf_t *b, size_t n);   /* buf_reserve() past its fast path */
+/* Makes room for at least n more bytes at the back: 0 or -ENOBUFS (len + n
+ * would exceed max). */
+static inline int buf_reserve(buf_t *b, size_t n)
+{
+    if (n <= b->max && b->len <= b->max - n && buf_tail_room(b) >= n)
+        return 0; /* room already there: the common case, inline */
+    return buf_reserve_slow(b, n);
+}
 /* Marks n bytes written into buf_tail() as part of the data (n <= room). */
 void buf_commit(buf_t *b, size_t n);
 

@@ -595,11 +595,9 @@ static int append_all(buf_t *b, const http_str *parts, size_t n)
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += parts[i].len;
-    if (buf_tail_room(b) < total || b->len + total > b->max) {
-        int rc = buf_reserve(b, total);
-        if (rc < 0)
-            return rc;
-    }
+    int rc = buf_reserve(b, total);
+    if (rc < 0)
+        return rc;
     char *p = buf_tail(b);
     for (size_t i = 0; i < n; i++) {
         http_copy_short(p, parts[i].p, parts[i].len);

@@ -23,22 +23,8 @@ extern const uint8_t http_ctype[256];
 
 static inline bool http_is(unsigned char c, unsigned cls) { return (http_ctype[c] & cls) != 0; }
 
-static inline unsigned char http_lower(unsigned char c)
-{
-    return (unsigned char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
-}
-
 /* Case-insensitive equality of p[0..n) with the lower-case literal lit of
- * the same length n. */
-static inline bool http_ieq_lower(const char *p, const char *lit, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (http_lower((unsigned char)p[i]) != (unsigned char)lit[i])
-            return false;
-    return true;
-}
-
-/* http_ieq_lower() for bytes already validated as a field name or value
+ * the same length n, for bytes already validated as a field name or value
  * (no control character but HTAB), a word at a time: lit holds only
  * lower-case letters, digits and '-'. Setting bit 0x20 of such a byte makes
  * it equal to a byte of lit only if the two are equal ignoring case (the

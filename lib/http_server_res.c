@@ -281,11 +281,9 @@ void http_req_resume_body(http_req *r)
 static int append_field(buf_t *b, const char *name, size_t nl, const char *value, size_t vl)
 {
     size_t need = nl + vl + 4;
-    if (buf_tail_room(b) < need || b->len + need > b->max) {
-        int rc = buf_reserve(b, need);
-        if (rc < 0)
-            return rc;
-    }
+    int rc = buf_reserve(b, need);
+    if (rc < 0)
+        return rc;
     char *p = buf_tail(b);
     http_copy_short(p, name, nl);
     memcpy(p + nl, ": ", 2);

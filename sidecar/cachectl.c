@@ -109,8 +109,11 @@ int sidecar_cc_decide(const sidecar_cc_in *in, char *out, size_t outlen)
     if (!r->force_public) {
         if (in->set_cookie || in->req_credentials)
             return 0;
-        if (in->app_private)
-            return 0;
+        /* read only here: most responses were decided above */
+        for (unsigned i = 0; in->app_cc && i < in->napp; i++)
+            if (in->app[i].name.len == 13 && http_str_ieq(in->app[i].name, "cache-control") &&
+                sidecar_cc_private(in->app[i].value))
+                return 0;
     }
     uint32_t age = sidecar_cc_max_age(r, in->factor, in->jitter_u);
     /* Written by hand: this runs for every response. */

@@ -33,8 +33,9 @@ typedef struct sidecar_cc_in {
     const sidecar_rule *rule;   /* NULL: no rule, nothing changes */
     double factor;
     int status;
+    const http_header *app;     /* the app's response fields (n of them): */
+    unsigned napp;              /* its Cache-Control fields, all of them */
     bool app_cc;                /* the app sent Cache-Control */
-    bool app_private;           /* ... with private or no-store in any field */
     bool set_cookie;            /* the response carries Set-Cookie */
     bool req_credentials;       /* the request carried Authorization or Cookie */
     double jitter_u;            /* a uniform random number in [-1, 1] */
@@ -55,8 +56,7 @@ int sidecar_cc_decide(const sidecar_cc_in *in, char *out, size_t outlen);
  * their commas and backslash escapes. */
 const char *sidecar_cc_find(http_str cc, const char *directive);
 
-/* True if a Cache-Control value says private or no-store: call it on every
- * Cache-Control field of a response and OR the results (app_private). */
+/* True if a Cache-Control value says private or no-store. */
 bool sidecar_cc_private(http_str cc);
 
 /* True if a Cache-Control value holds directive (case-insensitive, with or

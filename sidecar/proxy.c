@@ -280,19 +280,18 @@ static int send_head(px *p, int status, const http_header *hs, unsigned n, int64
                      const char *age, const char *cache_status)
 {
     sidecar_service *svc = p->svc;
-    bool app_cc = false, app_private = false, set_cookie = false;
+    bool app_cc = false, set_cookie = false;
     for (unsigned i = 0; i < n; i++) {
         const http_header *h = &hs[i];
-        if (h->name.len == 13 && http_str_ieq(h->name, "cache-control")) {
-            app_cc = true; /* a second field may say private: read them all */
-            app_private = app_private || sidecar_cc_private(h->value);
-        } else if (h->name.len == 10 && http_str_ieq(h->name, "set-cookie"))
+        if (h->name.len == 13 && http_str_ieq(h->name, "cache-control"))
+            app_cc = true;
+        else if (h->name.len == 10 && http_str_ieq(h->name, "set-cookie"))
             set_cookie = true;
     }
     char cc[SIDECAR_CC_MAX];
     sidecar_cc_in in = {
         .rule = p->rule, .factor = sidecar_service_factor(svc), .status = status,
-        .app_cc = app_cc, .app_private = app_private, .set_cookie = set_cookie,
+        .app = hs, .napp = n, .app_cc = app_cc, .set_cookie = set_cookie,
         .req_credentials = p->credentials,
         .jitter_u = (double)lo_rand_below(2000001) / 1e6 - 1.0,
     };

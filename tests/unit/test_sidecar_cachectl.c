@@ -55,11 +55,10 @@ TEST(sidecar_cachectl_jitter_stays_within_percent_and_bounds)
 static int decide(const sidecar_rule *r, const char *app_cc, bool cookie_out, bool cred_in,
                   int status, char *out)
 {
-    http_str cc = { app_cc, app_cc ? strlen(app_cc) : 0 };
+    http_header cc = { { "Cache-Control", 13 }, { app_cc, app_cc ? strlen(app_cc) : 0 } };
     sidecar_cc_in in = { .rule = r, .factor = 2.0, .status = status,
-                         .app_cc = app_cc != NULL,
-                         .app_private = app_cc && sidecar_cc_private(cc), .set_cookie = cookie_out,
-                         .req_credentials = cred_in, .jitter_u = 0 };
+                         .app = &cc, .napp = app_cc != NULL, .app_cc = app_cc != NULL,
+                         .set_cookie = cookie_out, .req_credentials = cred_in, .jitter_u = 0 };
     out[0] = 0;
     return sidecar_cc_decide(&in, out, SIDECAR_CC_MAX);
 }
@@ -158,12 +157,15 @@ TEST(sidecar_cachectl_private_in_any_field)
         http_str v = { cases[i].value, strlen(cases[i].value) };
         CHECK(sidecar_cc_private(v) == cases[i].private_);
     }
-    /* the decision follows app_private, whichever field said it */
+    /* the decision reads every Cache-Control field: private in the second */
     char out[SIDECAR_CC_MAX];
     sidecar_rule ov = rule(SIDECAR_MODE_OVERRIDE, 600, 60);
-    sidecar_cc_in in = { .rule = &ov, .factor = 1.0, .status = 200, .app_cc = true,
-                         .app_private = true };
+    http_header app[3] = { { { "Cache-Control", 13 }, { "max-age=5", 9 } },
+                           { { "ETag", 4 }, { "\"p\"", 3 } },
+                           { { "cache-control", 13 }, { "private", 7 } } };
+    sidecar_cc_in in = { .rule = &ov, .factor = 1.0, .status = 200, .app = app, .napp = 3,
+                         .app_cc = true };
     CHECK_INT(sidecar_cc_decide(&in, out, sizeof out), 0);
-    in.app_private = false;
+    app[2].value = (http_str){ "no-transform", 12 };
     CHECK_INT(sidecar_cc_decide(&in, out, sizeof out), 1);
 }
