@@ -18,7 +18,6 @@
 
 #include "controller_int.h"
 
-#define CTL_METRICS_BODY_MAX (8u << 20)   /* largest /metrics answer */
 
 struct ctl_admin {
     admin_http *http;
@@ -119,7 +118,6 @@ int ctl_admin_start(ctl *c, char *err, size_t errlen)
     a->c = c;
     const admin_http_routes rt = {
         .metrics = c->reg,
-        .metrics_max = CTL_METRICS_BODY_MAX,
         .ready = ready_text,
         .arg = a,
     };

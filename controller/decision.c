@@ -149,33 +149,29 @@ void ctl_memory_free(ctl_memory *m)
 }
 
 /* The lib/decide.h policy of the fallback: the observed rate's term only
- * (no forecast, no schedule), at least floor, with p's scale-down limits. */
-static void fallback_policy(const ctl_policy *p, uint32_t floor, fc_policy *out)
+ * (no forecast, no schedule: the defaults), with p's scale-down limits;
+ * the caller sets min_replicas. */
+static void fallback_policy(const ctl_policy *p, fc_policy *out)
 {
     fc_policy_default(out);
     out->pod_capacity_rps = p->pod_capacity_rps;
     out->headroom_percent = p->headroom_percent;
-    out->min_replicas = floor;
     out->max_replicas = p->max_replicas;
     out->scale_down_stabilization_s = p->scale_down_stabilization_s;
     out->scale_down_forecast_stabilization_s = 0;
     out->scale_down_max_step_percent = p->scale_down_max_step_percent;
     out->scale_down_max_step_pods = p->scale_down_max_step_pods;
     out->scale_down_period_s = p->scale_down_period_s;
-    out->launch_at_s = 0;
-    out->prescale_replicas = 0;
 }
 
-/* The fallback's windows, sized for p: allocated when the fallback begins
+/* The fallback's windows, sized for fp: allocated when the fallback begins
  * (seeded with keep, the replicas it began with, at now_s), grown when the
  * spec's window grew meanwhile. */
-static decide_t *fallback_windows(ctl_memory *m, const ctl_policy *p, uint32_t keep, int64_t now_s)
+static decide_t *fallback_windows(ctl_memory *m, fc_policy *fp, uint32_t keep, int64_t now_s)
 {
-    uint32_t window_s = p->scale_down_stabilization_s;
-    if (window_s > FC_MAX_STABILIZATION_S)
-        window_s = FC_MAX_STABILIZATION_S;
+    uint32_t window_s = fp->scale_down_stabilization_s; /* within the limit (policy.c) */
     decide_t *d = m->fallback;
-    if (d && d->floor_w.cap >= window_s + 2)
+    if (d && decide_set_windows(d, window_s, 0) == 0)
         return d;
     d = xcalloc(1, sizeof *d);
     decide_init(d, window_s, 0);   /* cannot fail: window_s is within the limit */
@@ -184,10 +180,9 @@ static decide_t *fallback_windows(ctl_memory *m, const ctl_policy *p, uint32_t k
         decide_free(m->fallback);
         free(m->fallback);
     } else {   /* what ran when the signal was lost counts as a recommendation */
-        fc_policy fp;
         decide_output o;
-        fallback_policy(p, keep, &fp);
-        decide_step(d, &fp, &(decide_input){ now_s, -1, -1, keep }, &o);
+        fp->min_replicas = keep;
+        decide_step(d, fp, &(decide_input){ now_s, -1, -1, keep }, &o);
     }
     m->fallback = d;
     return d;
@@ -223,11 +218,12 @@ void ctl_decide(const ctl_policy *p, const ctl_forecast *f, uint32_t current, do
      * blind, what runs (at least minReplicas); down only as decide.h lets. */
     uint32_t keep = clamp(p, current);
     int64_t now_s = (int64_t)(now_ms / 1000);
-    decide_t *d = fallback_windows(m, p, keep, now_s);
-    out->reactive = observed_rps >= 0;
     fc_policy fp;
+    fallback_policy(p, &fp);
+    decide_t *d = fallback_windows(m, &fp, keep, now_s);
+    out->reactive = observed_rps >= 0;
     decide_output o;
-    fallback_policy(p, out->reactive ? p->min_replicas : keep, &fp);
+    fp.min_replicas = out->reactive ? p->min_replicas : keep;
     decide_step(d, &fp, &(decide_input){ now_s, -1, out->reactive ? observed_rps : -1, current },
                 &o);
     out->replicas = clamp(p, o.replicas);

@@ -147,8 +147,7 @@ int ingest_keyring_load(const char *path, ingest_keyring **out, char *err, size_
     rc = ingest_keyring_parse(text, len, out, why, sizeof(why));
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, why);
-    OPENSSL_cleanse(text, len);
-    free(text);
+    file_wipe_free(text, len);
     return rc;
 }
 

@@ -572,8 +572,5 @@ int cfg_read_secret_file(const char *path, size_t max, char **out, size_t *outle
 
 void cfg_secret_free(char *secret, size_t len)
 {
-    if (!secret)
-        return;
-    explicit_bzero(secret, len);
-    free(secret);
+    file_wipe_free(secret, len);
 }

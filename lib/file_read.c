@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Wipes the first len bytes of p and frees it; NULL-safe. */
-static void wipe_free(char *p, size_t len)
+void file_wipe_free(char *p, size_t len)
 {
     if (!p)
         return;
@@ -25,7 +24,7 @@ static char *grow(char *p, size_t len, size_t size)
     char *q = xmalloc(size);
     if (p)
         memcpy(q, p, len);
-    wipe_free(p, len);
+    file_wipe_free(p, len);
     return q;
 }
 
@@ -70,7 +69,7 @@ int file_read_all(const char *path, size_t max, char **out, size_t *outlen)
         *outlen = len;
     data = NULL;
 out:
-    wipe_free(data, len);
+    file_wipe_free(data, len);
     close(fd);
     return rc;
 }

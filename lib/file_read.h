@@ -21,4 +21,7 @@
  * for a bad max, or -errno of open/read. On failure *out is not touched. */
 int file_read_all(const char *path, size_t max, char **out, size_t *outlen);
 
+/* Wipes the first len bytes of p and frees it; NULL-safe. */
+void file_wipe_free(char *p, size_t len);
+
 #endif

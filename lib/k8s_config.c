@@ -13,11 +13,7 @@
 
 void k8s__blob_free(k8s_blob *b)
 {
-    if (b->data) {
-        /* Credentials: do not leave them in freed memory. */
-        explicit_bzero(b->data, b->len);
-        free(b->data);
-    }
+    file_wipe_free(b->data, b->len); /* credentials: none left in freed memory */
     b->data = NULL;
     b->len = 0;
 }

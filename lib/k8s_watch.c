@@ -130,9 +130,8 @@ static int on_data(curlm_xfer *x, const char *data, size_t len, void *arg)
         return 0;
     }
     int rc = k8s_lines_feed(&w->lines, data, len, on_line, w);
-    if (w->op.free_pending) {
-        k8s__op_del(w->c, &w->op);
-        really_free(w);
+    if (w->op.free_pending) { /* freed by a callback of on_line */
+        k8s__op_release(w->c, &w->op);
         return -1;
     }
     if (rc == -EMSGSIZE) {

@@ -99,7 +99,6 @@ int pred_admin_new(ev_loop *loop, const char *host, int port, pred_metrics *m,
     register_metrics(m);
     const admin_http_routes rt = {
         .metrics = m->reg,
-        .metrics_max = PRED_METRICS_BODY_MAX,
         .ready = ready_text,
         .arg = a,
     };

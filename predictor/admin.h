@@ -38,8 +38,6 @@
 #include "ev.h"
 #include "metrics.h"
 
-#define PRED_METRICS_BODY_MAX (8u << 20)   /* largest /metrics answer */
-
 typedef struct pred_metrics {
     metrics_registry *reg;
     metrics_family *velocity, *forecast_eps, *forecast_rps, *factor, *replicas;

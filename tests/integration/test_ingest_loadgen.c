@@ -136,13 +136,19 @@ static void finish(lg_conn *lc, int status)
         g->o->on_answer(g->o->arg, lc->n, status);
 }
 
+/* Closes lc's connection and forgets what it had read. */
+static void detach(lg_conn *lc)
+{
+    conn_close(lc->c);
+    lc->c = NULL;
+    lc->in_len = 0;
+}
+
 static void drop(lg_conn *lc)
 {
     lg *g = lc->g;
     g->st->conn_errors++;
-    conn_close(lc->c);
-    lc->c = NULL;
-    lc->in_len = 0;
+    detach(lc);
     if (lc->busy)
         finish(lc, 0);
     if (more_to_send(g))
@@ -222,9 +228,7 @@ static void on_readable(conn *c, void *ud)
         record(g, status, lo_mono_us() - lc->t0_us);
         finish(lc, status);
         if (closing) { /* the server's keep-alive limit: a new connection, no error */
-            conn_close(lc->c);
-            lc->c = NULL;
-            lc->in_len = 0;
+            detach(lc);
             if (more_to_send(g))
                 lg_connect(lc);
             return;
