@@ -612,29 +612,11 @@ static int append_all(buf_t *b, const http_str *parts, size_t n)
 /* What the request's method means for the exchange. */
 static void method_traits(const char *m, bool *head, bool *idempotent, bool *body)
 {
-    /* by the first letter, then the whole name (per request) */
-    *head = *idempotent = *body = false;
-    switch (m[0]) {
-    case 'G':
-        *idempotent = !strcmp(m, "GET");
-        break;
-    case 'H':
-        *head = *idempotent = !strcmp(m, "HEAD");
-        break;
-    case 'P':
-        *idempotent = !strcmp(m, "PUT");
-        *body = *idempotent || !strcmp(m, "POST") || !strcmp(m, "PATCH");
-        break;
-    case 'D':
-        *idempotent = !strcmp(m, "DELETE");
-        break;
-    case 'O':
-        *idempotent = !strcmp(m, "OPTIONS");
-        break;
-    case 'T':
-        *idempotent = !strcmp(m, "TRACE");
-        break;
-    }
+    http_method id = http_method_id(m, strlen(m));
+    *head = id == HTTP_M_HEAD;
+    *idempotent = id == HTTP_M_GET || id == HTTP_M_HEAD || id == HTTP_M_PUT ||
+                  id == HTTP_M_DELETE || id == HTTP_M_OPTIONS || id == HTTP_M_TRACE;
+    *body = id == HTTP_M_POST || id == HTTP_M_PUT || id == HTTP_M_PATCH;
 }
 
 /* port: o->port in decimal. */

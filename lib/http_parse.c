@@ -202,18 +202,8 @@ static int note_field(const http_header *h, fields *f)
     }
 }
 
-/* True if none of the 8 bytes at p is a control character (TAB included)
- * or DEL: the common case of a field value, checked a word at a time. */
-static inline bool word_is_plain(const char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, sizeof x);
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t below_space = (x - 0x20 * ones) & ~x & highs;
-    uint64_t y = x ^ (0x7f * ones);
-    uint64_t del = (y - ones) & ~y & highs;
-    return (below_space | del) == 0;
-}
+static inline size_t skip_plain(const char *s, size_t j, size_t end);
+static inline size_t skip_tchar(const char *s, size_t j, size_t end);
 
 /* Parses the field lines of s[0..n) (each ending in CRLF, the last one the
  * empty line) into hdrs. */
@@ -230,9 +220,8 @@ static int parse_fields(const char *s, size_t n, http_header *hdrs, unsigned cap
         }
         if (http_is((unsigned char)line[0], HTTP_C_WS))
             return -HTTP_E_OBS_FOLD;
-        size_t j = 0;
-        while (http_is((unsigned char)line[j], HTTP_C_TCHAR))
-            j++;
+        size_t room = n - i; /* the line's CRLF is inside: every scan stops there */
+        size_t j = skip_tchar(line, 0, room);
         if (line[j] != ':') {
             if (http_is((unsigned char)line[j], HTTP_C_WS))
                 return -HTTP_E_HEADER_SPACE;
@@ -251,11 +240,9 @@ static int parse_fields(const char *s, size_t n, http_header *hdrs, unsigned cap
         while (http_is((unsigned char)line[j], HTTP_C_WS))
             j++;
         size_t vb = j;
-        /* Whole words while they are plain, then byte by byte to the CR
-         * (every line ends in CRLF, so both stop inside the head). */
-        size_t room = n - i;
-        while (j + 8 <= room && word_is_plain(line + j))
-            j += 8;
+        /* Fast while the bytes are plain, then byte by byte (HTAB,
+         * obs-text) to the CR. */
+        j = skip_plain(line, j, room);
         while (http_is((unsigned char)line[j], HTTP_C_VALUE))
             j++;
         if (line[j] != '\r')
@@ -428,7 +415,7 @@ static int parse_version(const char *s, size_t n)
     return s[7] - '0';
 }
 
-static http_method method_id(const char *m, size_t n)
+http_method http_method_id(const char *m, size_t n)
 {
     switch (n) {
     case 3:
@@ -529,7 +516,7 @@ static int parse_request_line(const char *s, size_t n, http_request *r)
         return -HTTP_E_REQUEST_LINE;
     r->method.p = s;
     r->method.len = i;
-    r->meth = method_id(s, i);
+    r->meth = http_method_id(s, i);
     size_t tb = ++i;
     while (i < n && http_is((unsigned char)s[i], HTTP_C_TARGET))
         i++;

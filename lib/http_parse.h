@@ -268,6 +268,8 @@ static inline bool http_str_ieq(http_str s, const char *lit)
 }
 /* The method's canonical name ("GET"), or NULL for HTTP_M_OTHER. */
 const char *http_method_name(http_method m);
+/* The method named by m[0..n) (exact case), or HTTP_M_OTHER. */
+http_method http_method_id(const char *m, size_t n);
 /* The standard reason phrase for a status code ("Not Found"), or "Unknown". */
 const char *http_status_reason(int status);
 /* True if a response with this status to this method never has a body. */
