@@ -32,9 +32,6 @@ struct http_client {
     size_t nspare;
     bool freeing;          /* http_client_free() is running */
     uint64_t connects;
-    int port;              /* the last request's port, */
-    char port_digits[LO_U64_DIGITS]; /* in decimal, */
-    size_t port_len;       /* port_len digits (0: none yet) */
 };
 
 struct cconn {
@@ -619,17 +616,18 @@ static void method_traits(const char *m, bool *head, bool *idempotent, bool *bod
     *body = id == HTTP_M_POST || id == HTTP_M_PUT || id == HTTP_M_PATCH;
 }
 
-/* port: o->port in decimal. */
-static int build_request(http_creq *q, const http_client_req *o, bool body_method, http_str port)
+/* hostname: o->host; port: o->port in decimal. */
+static int build_request(http_creq *q, const http_client_req *o, bool body_method,
+                         http_str hostname, http_str port)
 {
     buf_t *b = &q->out;
-    http_str host[5] = { { o->host, strlen(o->host) } };
+    http_str host[5] = { hostname };
     size_t nhost = 1;
     if (!o->host_header) {
         bool v6 = memchr(host[0].p, ':', host[0].len) != NULL;
         if (v6) {
             host[0] = LIT("[");
-            host[nhost++] = (http_str){ o->host, strlen(o->host) };
+            host[nhost++] = hostname;
             host[nhost++] = LIT("]");
         }
         if (o->port != (o->tls ? 443 : 80)) {
@@ -675,14 +673,14 @@ static int build_request(http_creq *q, const http_client_req *o, bool body_metho
     return rc;
 }
 
-/* "host|port|tls": which pooled connections can carry the request (port:
- * o->port in decimal). */
-static void make_key(char *key, const http_client_req *o, http_str port)
+/* "host|port|tls": which pooled connections can carry the request (host:
+ * o->host, port: o->port in decimal). */
+static void make_key(char *key, const http_client_req *o, http_str host, http_str port)
 {
-    size_t hl = strlen(o->host);
+    size_t hl = host.len;
     if (hl > KEY_MAX - 32)
         hl = KEY_MAX - 32;
-    memcpy(key, o->host, hl);
+    memcpy(key, host.p, hl);
     key[hl++] = '|';
     memcpy(key + hl, port.p, port.len);
     hl += port.len;
@@ -706,17 +704,15 @@ int http_client_request(http_client *cl, const http_client_req *o, http_creq **o
     ev_timer_init(&q->timer, on_timer, q);
     bool head, idempotent, body_method;
     method_traits(o->method, &head, &idempotent, &body_method);
-    if (cl->port_len == 0 || cl->port != o->port) { /* formatted once per upstream */
-        cl->port = o->port;
-        cl->port_len = lo_u64_dec((uint64_t)o->port, cl->port_digits);
-    }
-    http_str port = { cl->port_digits, cl->port_len };
-    if (build_request(q, o, body_method, port) < 0) {
+    char digits[LO_U64_DIGITS];
+    http_str port = { digits, lo_u64_dec((uint64_t)o->port, digits) };
+    http_str host = { o->host, strlen(o->host) };
+    if (build_request(q, o, body_method, host, port) < 0) {
         creq_free(q);
         return -EINVAL;
     }
     q->o = *o;
-    q->o.host = pool_strndup(&q->pool, o->host, strlen(o->host));
+    q->o.host = pool_strndup(&q->pool, host.p, host.len);
     q->o.method = q->o.target = q->o.host_header = NULL;
     q->o.headers = NULL;
     q->o.body = NULL;
@@ -726,7 +722,7 @@ int http_client_request(http_client *cl, const http_client_req *o, http_creq **o
     q->idempotent = idempotent;
     q->req_left = o->body_stream ? o->body_stream_length : 0;
     q->req_ended = !o->body_stream;
-    make_key(q->key, o, port);
+    make_key(q->key, o, host, port);
     q->next = cl->active;
     if (cl->active)
         cl->active->prev = q;
